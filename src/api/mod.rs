@@ -1,0 +1,3 @@
+//! Safe Rust, one module per personality.
+
+pub mod native;

@@ -1,0 +1,90 @@
+//! The native send/receive encoder: a Session plus frame conversion.
+
+use crate::engine::{EncodeParams, Packet, Session};
+use crate::error::{Error, Result, Status};
+use crate::frame::{to_yuv420, FrameView, Yuv420};
+
+use super::config::Config;
+
+pub struct Encoder {
+    session: Session,
+}
+
+/// Per-frame options that travel with the picture.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FrameOptions {
+    /// None: the encoder numbers frames itself.
+    pub pts: Option<i64>,
+    pub user_tag: u64,
+    pub force_keyframe: bool,
+}
+
+impl Encoder {
+    pub fn new(config: &Config) -> Result<Encoder> {
+        Encoder::from_params(config.to_params()?)
+    }
+
+    pub fn from_params(params: EncodeParams) -> Result<Encoder> {
+        Ok(Encoder {
+            session: Session::new(params)?,
+        })
+    }
+
+    pub fn params(&self) -> EncodeParams {
+        self.session.params()
+    }
+
+    /// Queues one frame. Err(Again) when packets must be received first,
+    /// Err(Eof) after drain.
+    pub fn send_frame(&self, frame: &FrameView, opts: FrameOptions) -> Result<()> {
+        let params = self.session.params();
+        if frame.format != params.pix_fmt {
+            return Err(Error::invalid_arg(format!(
+                "frame format {} differs from the configured pix_fmt {}",
+                frame.format.name(),
+                params.pix_fmt.name()
+            )));
+        }
+        if frame.width != params.width || frame.height != params.height {
+            return Err(Error::invalid_arg(format!(
+                "frame is {}x{} but the encoder was configured for {}x{}",
+                frame.width, frame.height, params.width, params.height
+            )));
+        }
+        frame.validate().map_err(|e| Error::invalid_arg(e.0))?;
+        if !self.session.ready_for_input()? {
+            return Err(Error::new(
+                Status::Again,
+                "queues are full: receive packets, then send again",
+            ));
+        }
+        let mut picture = Yuv420::new(params.width, params.height);
+        to_yuv420(frame, &mut picture).map_err(|e| Error::invalid_arg(e.0))?;
+        self.session
+            .push(picture, opts.pts, opts.user_tag, opts.force_keyframe)
+    }
+
+    pub fn drain(&self) -> Result<()> {
+        self.session.drain()
+    }
+
+    pub fn receive_packet(&self, timeout_ms: i32) -> Result<Packet> {
+        self.session.receive(timeout_ms)
+    }
+
+    pub fn request_keyframe(&self) {
+        self.session.request_keyframe()
+    }
+
+    pub fn set_bitrate(&self, bps: u32) -> Result<()> {
+        self.session.set_bitrate(bps)
+    }
+
+    pub fn set_qp(&self, qp: u8) -> Result<()> {
+        self.session.set_qp(qp)
+    }
+
+    pub fn stats(&self) -> crate::engine::session::Stats {
+        self.session.stats()
+    }
+}
