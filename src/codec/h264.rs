@@ -97,6 +97,10 @@ impl H264Encoder {
             return Err(Error::backend("openh264 vtable is incomplete"));
         };
 
+        // openh264 logs warnings to stderr by default; a library must not.
+        let mut quiet: c_int = oh::WELS_LOG_QUIET as c_int;
+        // SAFETY: the trace-level option takes a pointer to an int.
+        unsafe { set_option(raw, oh::ENCODER_OPTION_TRACE_LEVEL, (&mut quiet as *mut c_int).cast()) };
         let mut params = oh::SEncParamExt::default();
         // SAFETY: `params` is a valid, writable SEncParamExt.
         unsafe { get_defaults(raw, &mut params) };

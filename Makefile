@@ -1,0 +1,53 @@
+# libvenc build, install and checks. `make help` lists the targets.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+CARGO ?= cargo
+REL := target/release
+DESTDIR ?=
+
+.PHONY: all build header check-header install uninstall demo test help clean
+
+all: build
+
+build:
+	$(CARGO) build --release --lib --bins
+
+header:
+	cbindgen --config cbindgen.toml --output include/venc.h src/capi/mod.rs 2>/dev/null
+
+# Fails when include/venc.h is not what cbindgen makes from the sources.
+check-header:
+	@cbindgen --config cbindgen.toml --output target/venc.h.check src/capi/mod.rs 2>/dev/null
+	@diff -u include/venc.h target/venc.h.check && echo "venc.h: up to date"
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/venc $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(REL)/libvenc.so $(DESTDIR)$(LIBDIR)/libvenc.so.$(VERSION)
+	ln -sf libvenc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvenc.so.0
+	ln -sf libvenc.so.0 $(DESTDIR)$(LIBDIR)/libvenc.so
+	install -m 644 $(REL)/libvenc.a $(DESTDIR)$(LIBDIR)/libvenc.a
+	install -m 644 include/venc.h $(DESTDIR)$(PREFIX)/include/venc.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		pkgconfig/venc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/venc.pc
+	sed -e 's|@VERSION@|$(VERSION)|' cmake/vencConfig.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/venc/vencConfig.cmake
+	if [ -x $(REL)/venc ]; then install -m 755 $(REL)/venc $(DESTDIR)$(PREFIX)/bin/venc; fi
+	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	rm -f $(LIBDIR)/libvenc.so* $(LIBDIR)/libvenc.a $(PREFIX)/include/venc.h \
+		$(LIBDIR)/pkgconfig/venc.pc $(LIBDIR)/cmake/venc/vencConfig.cmake $(PREFIX)/bin/venc
+
+# Builds the example against the installed library and encodes a 10 s 720p clip.
+demo:
+	./scripts/demo
+
+test:
+	./scripts/test-all
+
+clean:
+	$(CARGO) clean
+	rm -rf ctests/build*
+
+help:
+	@echo "make [build] | install [PREFIX=/usr/local] | demo | test | header | check-header | uninstall | clean"
