@@ -12,6 +12,7 @@ all: build
 
 build:
 	$(CARGO) build --release --lib --bins
+	ln -sf libvenc.so $(REL)/libvenc.so.0
 
 header:
 	cbindgen --config cbindgen.toml --output include/venc.h src/capi/mod.rs 2>/dev/null

@@ -8,6 +8,9 @@ root=$(cd .. && pwd)
 mode=${1:-all}
 lib=${VENC_LIB_DIR:-$root/target/release}
 [ -f "$lib/libvenc.so" ] || { echo "build libvenc first (make build)"; exit 1; }
+# Programs record the soname; make sure it resolves to this build, not an installed copy.
+ln -sf libvenc.so "$lib/libvenc.so.0"
+export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 jobs=$(nproc)
 
 run_ctest() { # name sanitize env...

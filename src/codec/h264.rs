@@ -99,8 +99,21 @@ impl H264Encoder {
 
         // openh264 logs warnings to stderr by default; a library must not.
         let mut quiet: c_int = oh::WELS_LOG_QUIET as c_int;
-        // SAFETY: the trace-level option takes a pointer to an int.
-        unsafe { set_option(raw, oh::ENCODER_OPTION_TRACE_LEVEL, (&mut quiet as *mut c_int).cast()) };
+        let mut sink: oh::WelsTraceCallback = Some(discard_trace);
+        // SAFETY: the trace-level option takes a pointer to an int, the
+        // callback option a pointer to a function pointer with the C signature.
+        unsafe {
+            set_option(
+                raw,
+                oh::ENCODER_OPTION_TRACE_LEVEL,
+                (&mut quiet as *mut c_int).cast(),
+            );
+            set_option(
+                raw,
+                oh::ENCODER_OPTION_TRACE_CALLBACK,
+                (&mut sink as *mut oh::WelsTraceCallback).cast(),
+            );
+        }
         let mut params = oh::SEncParamExt::default();
         // SAFETY: `params` is a valid, writable SEncParamExt.
         unsafe { get_defaults(raw, &mut params) };
@@ -154,6 +167,14 @@ impl H264Encoder {
         }
         Ok(())
     }
+}
+
+/// openh264's log sink: libvenc reports errors through status codes instead.
+unsafe extern "C" fn discard_trace(
+    _ctx: *mut c_void,
+    _level: c_int,
+    _msg: *const std::os::raw::c_char,
+) {
 }
 
 fn fill_params(params: &mut oh::SEncParamExt, p: &EncodeParams) {
