@@ -16,6 +16,25 @@ struct run {
     double min_psnr;
 };
 
+/* Writes a packet and counts pictures (header-only and EOS packets are not pictures). */
+static void take_packet(venc_packet *p, FILE *out, long *pictures, long *eos) {
+    venc_packet_meta m = {.struct_size = sizeof m};
+    CHECK_EQ(venc_packet_info(p, &m), VENC_OK);
+    const uint8_t *d;
+    size_t sz;
+    venc_packet_data(p, &d, &sz);
+    CHECK_EQ(m.size, sz);
+    if (m.flags & VENC_PACKET_EOS) {
+        (*eos)++;
+        CHECK_EQ(sz, 0);
+    } else if (m.frame_type != VENC_FRAME_TYPE_NONE) {
+        CHECK_EQ(m.user_tag, 7000 + m.pts);
+        (*pictures)++;
+    }
+    fwrite(d, 1, sz, out);
+    venc_packet_free(p);
+}
+
 static void encode_case(const struct run *r) {
     const uint32_t w = 320, h = 240, n = 40;
     size_t fs = (size_t)w * h + 2 * ((w + 1) / 2) * ((h + 1) / 2);
@@ -46,11 +65,7 @@ static void encode_case(const struct run *r) {
             while ((st = venc_encoder_send_frame(enc, &f)) == VENC_AGAIN) {
                 venc_packet *p = NULL;
                 CHECK_EQ(venc_encoder_receive_packet(enc, 0, &p), VENC_OK); /* never AGAIN on both sides */
-                const uint8_t *d; size_t sz;
-                venc_packet_data(p, &d, &sz);
-                fwrite(d, 1, sz, out);
-                packets++;
-                venc_packet_free(p);
+                take_packet(p, out, &packets, &eos);
             }
             CHECK_EQ(st, VENC_OK);
             free(pic);
@@ -58,22 +73,8 @@ static void encode_case(const struct run *r) {
             CHECK_EQ(venc_encoder_drain(enc), VENC_OK);
         }
         venc_packet *p = NULL;
-        while ((st = venc_encoder_receive_packet(enc, i < n ? 0 : -1, &p)) == VENC_OK) {
-            venc_packet_meta m = {.struct_size = sizeof m};
-            CHECK_EQ(venc_packet_info(p, &m), VENC_OK);
-            const uint8_t *d; size_t sz;
-            venc_packet_data(p, &d, &sz);
-            CHECK_EQ(m.size, sz);
-            if (m.flags & VENC_PACKET_EOS) {
-                eos++;
-                CHECK_EQ(sz, 0);
-            } else if (m.frame_type != VENC_FRAME_TYPE_NONE) {
-                CHECK_EQ(m.user_tag, 7000 + m.pts);
-                packets++;
-            }
-            fwrite(d, 1, sz, out);
-            venc_packet_free(p);
-        }
+        while ((st = venc_encoder_receive_packet(enc, i < n ? 0 : -1, &p)) == VENC_OK)
+            take_packet(p, out, &packets, &eos);
         CHECK_EQ(st, i < n ? VENC_AGAIN : VENC_EOF);
     }
     fclose(out);

@@ -9,5 +9,6 @@ pub mod codec;
 pub mod engine;
 pub mod error;
 pub mod frame;
+pub mod sink;
 
 pub use error::{Error, Result, Status};

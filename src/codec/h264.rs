@@ -43,7 +43,7 @@ pub struct H264Encoder {
 unsafe impl Send for H264Encoder {}
 
 fn check_size(width: u32, height: u32) -> Result<()> {
-    if width % 2 != 0 || height % 2 != 0 {
+    if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
         return Err(Error::bad_value(format!(
             "size {width}x{height}: H.264 4:2:0 needs even width and height"
         )));

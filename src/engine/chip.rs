@@ -221,7 +221,8 @@ impl ChipProfile {
             )));
         }
         let align = self.align_for(codec);
-        if codec != Codec::Mjpeg && (width % align != 0 || height % align != 0) {
+        if codec != Codec::Mjpeg && (!width.is_multiple_of(align) || !height.is_multiple_of(align))
+        {
             return Err(Error::bad_value(format!(
                 "size {width}x{height}: chip {chip} needs width and height that are multiples of {align} for {}",
                 codec.name()

@@ -1,0 +1,521 @@
+//! Inter prediction: padded reference planes, fractional interpolation (8.5.3.3.3),
+//! block distortion metrics and motion search.
+
+use super::tables::{CHROMA_FILTER, LUMA_FILTER};
+
+/// A sample plane with a replicated border of `pad` samples on every side.
+#[derive(Clone)]
+pub struct Plane {
+    pub data: Vec<u8>,
+    pub stride: usize,
+    pub w: usize,
+    pub h: usize,
+    pub pad: usize,
+}
+
+impl Plane {
+    pub fn from_tight(src: &[u8], w: usize, h: usize, pad: usize) -> Plane {
+        let stride = w + 2 * pad;
+        let mut data = vec![0u8; stride * (h + 2 * pad)];
+        for y in 0..h {
+            let row = &src[y * w..y * w + w];
+            let base = (y + pad) * stride;
+            data[base + pad..base + pad + w].copy_from_slice(row);
+            let l = row[0];
+            let r = row[w - 1];
+            for v in &mut data[base..base + pad] {
+                *v = l;
+            }
+            for v in &mut data[base + pad + w..base + stride] {
+                *v = r;
+            }
+        }
+        for y in 0..pad {
+            data.copy_within(pad * stride..(pad + 1) * stride, y * stride);
+        }
+        let last_row = (pad + h - 1) * stride;
+        for y in pad + h..h + 2 * pad {
+            data.copy_within(last_row..last_row + stride, y * stride);
+        }
+        Plane { data, stride, w, h, pad }
+    }
+    #[inline]
+    pub fn idx(&self, x: isize, y: isize) -> usize {
+        ((y + self.pad as isize) as usize) * self.stride + (x + self.pad as isize) as usize
+    }
+    #[inline]
+    pub fn inside(&self, x0: isize, y0: isize, x1: isize, y1: isize) -> bool {
+        let p = self.pad as isize;
+        x0 >= -p && y0 >= -p && x1 <= self.w as isize + p && y1 <= self.h as isize + p
+    }
+    #[inline]
+    pub fn at_clamped(&self, x: isize, y: isize) -> u8 {
+        let xc = x.clamp(0, self.w as isize - 1);
+        let yc = y.clamp(0, self.h as isize - 1);
+        self.data[self.idx(xc, yc)]
+    }
+}
+
+#[inline]
+fn clip8(v: i32) -> u8 {
+    v.clamp(0, 255) as u8
+}
+
+/// Generic separable interpolation with `T` taps; `fx`/`fy` index the filter table.
+/// Output is the final uni-prediction 8-bit sample (8.5.3.3.4.2 default weighting).
+fn interp<const T: usize>(
+    p: &Plane, xi: isize, yi: isize, w: usize, h: usize, fx: usize, fy: usize, coefs: &[[i32; T]], out: &mut [u8],
+) {
+    let half = (T / 2 - 1) as isize; // 3 for 8-tap, 1 for 4-tap
+    let ww = w + T - 1;
+    let wh = h + T - 1;
+    let mut local = [0u8; 40 * 40];
+    let x0 = xi - half;
+    let y0 = yi - half;
+    let (src, st, base): (&[u8], usize, usize) = if p.inside(x0, y0, x0 + ww as isize, y0 + wh as isize) {
+        (&p.data, p.stride, p.idx(x0, y0))
+    } else {
+        for dy in 0..wh {
+            for dx in 0..ww {
+                local[dy * ww + dx] = p.at_clamped(x0 + dx as isize, y0 + dy as isize);
+            }
+        }
+        (&local[..], ww, 0)
+    };
+    let hs = half as usize;
+    if fx == 0 && fy == 0 {
+        for y in 0..h {
+            let s = base + (y + hs) * st + hs;
+            out[y * w..y * w + w].copy_from_slice(&src[s..s + w]);
+        }
+    } else if fy == 0 {
+        let c = &coefs[fx];
+        for y in 0..h {
+            let row = &src[base + (y + hs) * st..base + (y + hs) * st + ww];
+            let o = &mut out[y * w..y * w + w];
+            let mut acc = [0i32; 32];
+            for k in 0..T {
+                let r = &row[k..k + w];
+                let ck = c[k];
+                for x in 0..w {
+                    acc[x] += ck * r[x] as i32;
+                }
+            }
+            for x in 0..w {
+                o[x] = clip8((acc[x] + 32) >> 6);
+            }
+        }
+    } else if fx == 0 {
+        let c = &coefs[fy];
+        for y in 0..h {
+            let o = &mut out[y * w..y * w + w];
+            let b0 = base + y * st + hs;
+            let mut acc = [0i32; 32];
+            for k in 0..T {
+                let r = &src[b0 + k * st..b0 + k * st + w];
+                let ck = c[k];
+                for x in 0..w {
+                    acc[x] += ck * r[x] as i32;
+                }
+            }
+            for x in 0..w {
+                o[x] = clip8((acc[x] + 32) >> 6);
+            }
+        }
+    } else {
+        let ch = &coefs[fx];
+        let cv = &coefs[fy];
+        let mut tmp = [0i16; 32 * 40];
+        for ty in 0..wh {
+            let row = &src[base + ty * st..base + ty * st + ww];
+            let t = &mut tmp[ty * w..ty * w + w];
+            let mut acc = [0i32; 32];
+            for k in 0..T {
+                let r = &row[k..k + w];
+                let ck = ch[k];
+                for x in 0..w {
+                    acc[x] += ck * r[x] as i32;
+                }
+            }
+            for x in 0..w {
+                t[x] = acc[x] as i16;
+            }
+        }
+        for y in 0..h {
+            let o = &mut out[y * w..y * w + w];
+            let mut acc = [0i32; 32];
+            for k in 0..T {
+                let t = &tmp[(y + k) * w..(y + k) * w + w];
+                let ck = cv[k];
+                for x in 0..w {
+                    acc[x] += ck * t[x] as i32;
+                }
+            }
+            for x in 0..w {
+                o[x] = clip8(((acc[x] >> 6) + 32) >> 6);
+            }
+        }
+    }
+}
+
+/// Luma motion compensation for a block at (x,y) of size w x h, mv in quarter samples.
+pub fn mc_luma(p: &Plane, x: i32, y: i32, w: usize, h: usize, mv: (i32, i32), out: &mut [u8]) {
+    let xi = (x + (mv.0 >> 2)) as isize;
+    let yi = (y + (mv.1 >> 2)) as isize;
+    interp::<8>(p, xi, yi, w, h, (mv.0 & 3) as usize, (mv.1 & 3) as usize, &LUMA_FILTER, out);
+}
+
+/// Chroma motion compensation; (x,y,w,h) in chroma samples, mv is the luma mv (1/8 chroma units).
+pub fn mc_chroma(p: &Plane, x: i32, y: i32, w: usize, h: usize, mv: (i32, i32), out: &mut [u8]) {
+    let xi = (x + (mv.0 >> 3)) as isize;
+    let yi = (y + (mv.1 >> 3)) as isize;
+    interp::<4>(p, xi, yi, w, h, (mv.0 & 7) as usize, (mv.1 & 7) as usize, &CHROMA_FILTER, out);
+}
+
+pub fn sad(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
+    let mut s = 0u32;
+    for y in 0..h {
+        let ra = &a[y * astride..y * astride + w];
+        let rb = &b[y * bstride..y * bstride + w];
+        for x in 0..w {
+            s += (ra[x] as i32 - rb[x] as i32).unsigned_abs();
+        }
+    }
+    s
+}
+
+fn satd4x4(d: &[i32; 16]) -> u32 {
+    let mut m = [0i32; 16];
+    for i in 0..4 {
+        let a0 = d[i * 4] + d[i * 4 + 3];
+        let a1 = d[i * 4 + 1] + d[i * 4 + 2];
+        let a2 = d[i * 4 + 1] - d[i * 4 + 2];
+        let a3 = d[i * 4] - d[i * 4 + 3];
+        m[i * 4] = a0 + a1;
+        m[i * 4 + 2] = a0 - a1;
+        m[i * 4 + 1] = a3 + a2;
+        m[i * 4 + 3] = a3 - a2;
+    }
+    let mut s = 0u32;
+    for j in 0..4 {
+        let a0 = m[j] + m[12 + j];
+        let a1 = m[4 + j] + m[8 + j];
+        let a2 = m[4 + j] - m[8 + j];
+        let a3 = m[j] - m[12 + j];
+        s += ((a0 + a1).abs() + (a0 - a1).abs() + (a3 + a2).abs() + (a3 - a2).abs()) as u32;
+    }
+    s
+}
+
+fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
+    let mut d = [[0i32; 8]; 8];
+    for y in 0..8 {
+        for x in 0..8 {
+            d[y][x] = a[y * astride + x] as i32 - b[y * bstride + x] as i32;
+        }
+    }
+    // rows
+    for y in 0..8 {
+        let r = d[y];
+        let s0 = r[0] + r[4];
+        let s1 = r[1] + r[5];
+        let s2 = r[2] + r[6];
+        let s3 = r[3] + r[7];
+        let d0 = r[0] - r[4];
+        let d1 = r[1] - r[5];
+        let d2 = r[2] - r[6];
+        let d3 = r[3] - r[7];
+        let t0 = s0 + s2;
+        let t1 = s1 + s3;
+        let t2 = s0 - s2;
+        let t3 = s1 - s3;
+        let u0 = d0 + d2;
+        let u1 = d1 + d3;
+        let u2 = d0 - d2;
+        let u3 = d1 - d3;
+        d[y] = [t0 + t1, t0 - t1, t2 + t3, t2 - t3, u0 + u1, u0 - u1, u2 + u3, u2 - u3];
+    }
+    let mut sum = 0u32;
+    for x in 0..8 {
+        let s0 = d[0][x] + d[4][x];
+        let s1 = d[1][x] + d[5][x];
+        let s2 = d[2][x] + d[6][x];
+        let s3 = d[3][x] + d[7][x];
+        let d0 = d[0][x] - d[4][x];
+        let d1 = d[1][x] - d[5][x];
+        let d2 = d[2][x] - d[6][x];
+        let d3 = d[3][x] - d[7][x];
+        let t0 = s0 + s2;
+        let t1 = s1 + s3;
+        let t2 = s0 - s2;
+        let t3 = s1 - s3;
+        let u0 = d0 + d2;
+        let u1 = d1 + d3;
+        let u2 = d0 - d2;
+        let u3 = d1 - d3;
+        sum += ((t0 + t1).abs() + (t0 - t1).abs() + (t2 + t3).abs() + (t2 - t3).abs()) as u32;
+        sum += ((u0 + u1).abs() + (u0 - u1).abs() + (u2 + u3).abs() + (u2 - u3).abs()) as u32;
+    }
+    (sum + 2) >> 2
+}
+
+/// Hadamard SATD (8x8 blocks when possible, 4x4 otherwise).
+pub fn satd(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
+    let mut s = 0;
+    if w % 8 == 0 && h % 8 == 0 {
+        for by in (0..h).step_by(8) {
+            for bx in (0..w).step_by(8) {
+                s += satd8x8(&a[by * astride + bx..], astride, &b[by * bstride + bx..], bstride);
+            }
+        }
+    } else {
+        for by in (0..h).step_by(4) {
+            for bx in (0..w).step_by(4) {
+                let mut d = [0i32; 16];
+                for y in 0..4 {
+                    for x in 0..4 {
+                        d[y * 4 + x] = a[(by + y) * astride + bx + x] as i32 - b[(by + y) * bstride + bx + x] as i32;
+                    }
+                }
+                s += (satd4x4(&d) + 1) >> 1;
+            }
+        }
+    }
+    s
+}
+
+/// Approximate bits for one mvd component (quarter units).
+#[inline]
+pub fn mvd_bits(d: i32) -> u32 {
+    let a = d.unsigned_abs();
+    if a == 0 {
+        1
+    } else {
+        let l = 32 - (a + 1).leading_zeros();
+        2 * l + 1
+    }
+}
+
+pub struct SearchParams {
+    pub range: i32,
+    pub lambda: u32, // cost per bit (SAD units, <<4 fixed point)
+    pub subpel_square: bool,
+    pub use_sad: bool,
+}
+
+/// Motion search for a w x h luma block at (x,y). `src` points at the block (stride sstride).
+/// Returns best mv in quarter-sample units and its cost (SATD + lambda*bits).
+pub fn motion_search(
+    src: &[u8], sstride: usize, p: &Plane, hp: &[Plane; 3], x: i32, y: i32, w: usize, h: usize, mvp: (i32, i32), starts: &[(i32, i32)],
+    sp: &SearchParams, buf: &mut Vec<u8>,
+) -> ((i32, i32), u32) {
+    let lam = sp.lambda;
+    let bits_cost = |mv: (i32, i32)| -> u32 { (lam * (mvd_bits(mv.0 - mvp.0) + mvd_bits(mv.1 - mvp.1))) >> 4 };
+    // integer mv limits so the 8-tap window stays inside the padded plane
+    let pad = p.pad as i32;
+    let minx = -pad + 4 - x;
+    let maxx = p.w as i32 + pad - 5 - w as i32 - x;
+    let miny = -pad + 4 - y;
+    let maxy = p.h as i32 + pad - 5 - h as i32 - y;
+    let lim = |v: (i32, i32)| -> (i32, i32) { (v.0.clamp(minx, maxx), v.1.clamp(miny, maxy)) };
+    let int_cost = |mvi: (i32, i32)| -> u32 {
+        let idx = p.idx((x + mvi.0) as isize, (y + mvi.1) as isize);
+        sad(src, sstride, &p.data[idx..], p.stride, w, h) + bits_cost((mvi.0 * 4, mvi.1 * 4))
+    };
+    let mut best = lim(((mvp.0 + 2) >> 2, (mvp.1 + 2) >> 2));
+    let mut best_cost = int_cost(best);
+    for &s in starts {
+        let c = lim(((s.0 + 2) >> 2, (s.1 + 2) >> 2));
+        if c != best {
+            let cc = int_cost(c);
+            if cc < best_cost {
+                best_cost = cc;
+                best = c;
+            }
+        }
+    }
+    let center0 = best;
+    // hexagon search
+    const HEX: [(i32, i32); 6] = [(-2, 0), (-1, -2), (1, -2), (2, 0), (1, 2), (-1, 2)];
+    for _ in 0..sp.range {
+        let c = best;
+        let mut improved = false;
+        for d in HEX.iter() {
+            let cand = lim((c.0 + d.0, c.1 + d.1));
+            if (cand.0 - center0.0).abs() > sp.range * 4 || (cand.1 - center0.1).abs() > sp.range * 4 {
+                continue;
+            }
+            let cc = int_cost(cand);
+            if cc < best_cost {
+                best_cost = cc;
+                best = cand;
+                improved = true;
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    // square refinement
+    let c = best;
+    for dy in -1..=1 {
+        for dx in -1..=1 {
+            if dx == 0 && dy == 0 {
+                continue;
+            }
+            let cand = lim((c.0 + dx, c.1 + dy));
+            let cc = int_cost(cand);
+            if cc < best_cost {
+                best_cost = cc;
+                best = cand;
+            }
+        }
+    }
+    // sub-pel refinement: half-sample positions from precomputed planes, quarter-sample
+    // positions approximated by averaging (exact prediction is rebuilt by the caller).
+    let bits_q = |mv: (i32, i32)| -> u32 { (lam * (mvd_bits(mv.0 - mvp.0) + mvd_bits(mv.1 - mvp.1))) >> 4 };
+    let view = |mv: (i32, i32)| -> (&[u8], usize) {
+        let pl = plane_for(p, hp, mv).unwrap_or(p);
+        let i = pl.idx((x + (mv.0 >> 2)) as isize, (y + (mv.1 >> 2)) as isize);
+        (&pl.data[i..], pl.stride)
+    };
+    let metric = |a: &[u8], sa: usize, b: &[u8], sb: usize| -> u32 {
+        if sp.use_sad {
+            sad(a, sa, b, sb, w, h)
+        } else {
+            satd(a, sa, b, sb, w, h)
+        }
+    };
+    let mut bq = (best.0 * 4, best.1 * 4);
+    let (v0, s0) = view(bq);
+    let mut bc = metric(src, sstride, v0, s0) + bits_q(bq);
+    const CROSS: [(i32, i32); 4] = [(-1, 0), (1, 0), (0, -1), (0, 1)];
+    const SQUARE: [(i32, i32); 8] = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, -1), (-1, 1), (1, 1)];
+    let pat: &[(i32, i32)] = if sp.subpel_square { &SQUARE } else { &CROSS };
+    let in_range = |c: (i32, i32)| c.0 >= minx * 4 && c.0 <= maxx * 4 && c.1 >= miny * 4 && c.1 <= maxy * 4;
+    let c = bq;
+    for &(dx, dy) in pat {
+        let cand = (c.0 + dx * 2, c.1 + dy * 2);
+        if !in_range(cand) {
+            continue;
+        }
+        let (v, s) = view(cand);
+        let cc = metric(src, sstride, v, s) + bits_q(cand);
+        if cc < bc {
+            bc = cc;
+            bq = cand;
+        }
+    }
+    buf.resize(w * h, 0);
+    let c = bq;
+    for &(dx, dy) in pat {
+        let cand = (c.0 + dx, c.1 + dy);
+        let far = (c.0 + dx * 2, c.1 + dy * 2);
+        if !in_range(cand) || !in_range(far) {
+            continue;
+        }
+        let (va, sa) = view(c);
+        let (vb, sb) = view(far);
+        for r in 0..h {
+            for q in 0..w {
+                buf[r * w + q] = ((va[r * sa + q] as u32 + vb[r * sb + q] as u32 + 1) >> 1) as u8;
+            }
+        }
+        let cc = metric(src, sstride, buf, w) + bits_q(cand);
+        if cc < bc {
+            bc = cc;
+            bq = cand;
+        }
+    }
+    (bq, bc)
+}
+
+/// Half-sample planes of a reference luma plane: [H (2,0), V (0,2), HV (2,2)], same geometry.
+/// Values are exact HEVC uni-prediction samples except within 4 samples of the padded border.
+pub fn half_planes(p: &Plane) -> [Plane; 3] {
+    let st = p.stride;
+    let rows = p.data.len() / st;
+    let c = LUMA_FILTER[2];
+    let mk = || Plane { data: vec![0u8; p.data.len()], stride: st, w: p.w, h: p.h, pad: p.pad };
+    let (mut hp, mut vp, mut hvp) = (mk(), mk(), mk());
+    let src = &p.data;
+    let job_hv = |out: &mut Vec<u8>| {
+        let mut tmp = vec![0i16; src.len()];
+        for y in 0..rows {
+            let r = &src[y * st..y * st + st];
+            let t = &mut tmp[y * st..y * st + st];
+            for x in 3..st - 4 {
+                let mut s = 0i32;
+                for k in 0..8 {
+                    s += c[k] * r[x + k - 3] as i32;
+                }
+                t[x] = s as i16;
+            }
+        }
+        for y in 3..rows - 4 {
+            let o = &mut out[y * st..y * st + st];
+            let mut acc = vec![0i32; st];
+            for k in 0..8 {
+                let t = &tmp[(y + k - 3) * st..(y + k - 2) * st];
+                let ck = c[k];
+                for x in 0..st {
+                    acc[x] += ck * t[x] as i32;
+                }
+            }
+            for x in 0..st {
+                o[x] = clip8(((acc[x] >> 6) + 32) >> 6);
+            }
+        }
+    };
+    let job_h = |out: &mut Vec<u8>| {
+        for y in 0..rows {
+            let r = &src[y * st..y * st + st];
+            let o = &mut out[y * st..y * st + st];
+            for x in 3..st - 4 {
+                let mut s = 0i32;
+                for k in 0..8 {
+                    s += c[k] * r[x + k - 3] as i32;
+                }
+                o[x] = clip8((s + 32) >> 6);
+            }
+        }
+    };
+    let job_v = |out: &mut Vec<u8>| {
+        let mut acc = vec![0i32; st];
+        for y in 3..rows - 4 {
+            for a in acc.iter_mut() {
+                *a = 0;
+            }
+            for k in 0..8 {
+                let r = &src[(y + k - 3) * st..(y + k - 2) * st];
+                let ck = c[k];
+                for x in 0..st {
+                    acc[x] += ck * r[x] as i32;
+                }
+            }
+            let o = &mut out[y * st..y * st + st];
+            for x in 0..st {
+                o[x] = clip8((acc[x] + 32) >> 6);
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        let a = s.spawn(|| job_hv(&mut hvp.data));
+        job_h(&mut hp.data);
+        job_v(&mut vp.data);
+        let _ = a.join();
+    });
+    [hp, vp, hvp]
+}
+
+/// Returns the plane holding samples for a quarter-sample mv whose fractions are 0 or 2.
+#[inline]
+pub fn plane_for<'a>(y: &'a Plane, hp: &'a [Plane; 3], mv: (i32, i32)) -> Option<&'a Plane> {
+    match (mv.0 & 3, mv.1 & 3) {
+        (0, 0) => Some(y),
+        (2, 0) => Some(&hp[0]),
+        (0, 2) => Some(&hp[1]),
+        (2, 2) => Some(&hp[2]),
+        _ => None,
+    }
+}
