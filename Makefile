@@ -4,6 +4,9 @@ LIBDIR ?= $(PREFIX)/lib
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 CARGO ?= cargo
 REL := target/release
+# The shared library is linked from the static one with venc.map, so only
+# venc_* is exported even when a dependency carries a C API of its own.
+LIB := target/lib
 DESTDIR ?=
 
 .PHONY: all build header check-header install uninstall demo test help clean
@@ -12,7 +15,13 @@ all: build
 
 build:
 	$(CARGO) build --release --lib --bins
-	ln -sf libvenc.so $(REL)/libvenc.so.0
+	mkdir -p $(LIB)
+	cp $(REL)/libvenc.a $(LIB)/libvenc.a
+	$(CC) -shared -o $(LIB)/libvenc.so.$(VERSION) -Wl,--whole-archive $(LIB)/libvenc.a -Wl,--no-whole-archive \
+		-Wl,--version-script=venc.map -Wl,-soname,libvenc.so.0 -Wl,--gc-sections \
+		-lstdc++ -lpthread -ldl -lm -lrt -lutil
+	ln -sf libvenc.so.$(VERSION) $(LIB)/libvenc.so.0
+	ln -sf libvenc.so.0 $(LIB)/libvenc.so
 
 header:
 	cbindgen --config cbindgen.toml --output include/venc.h src/capi/mod.rs 2>/dev/null
@@ -24,10 +33,10 @@ check-header:
 
 install: build
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/venc $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(REL)/libvenc.so $(DESTDIR)$(LIBDIR)/libvenc.so.$(VERSION)
+	install -m 755 $(LIB)/libvenc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvenc.so.$(VERSION)
 	ln -sf libvenc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvenc.so.0
 	ln -sf libvenc.so.0 $(DESTDIR)$(LIBDIR)/libvenc.so
-	install -m 644 $(REL)/libvenc.a $(DESTDIR)$(LIBDIR)/libvenc.a
+	install -m 644 $(LIB)/libvenc.a $(DESTDIR)$(LIBDIR)/libvenc.a
 	install -m 644 include/venc.h $(DESTDIR)$(PREFIX)/include/venc.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		pkgconfig/venc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/venc.pc

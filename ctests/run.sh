@@ -6,10 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 mode=${1:-all}
-lib=${VENC_LIB_DIR:-$root/target/release}
-[ -f "$lib/libvenc.so" ] || { echo "build libvenc first (make build)"; exit 1; }
+lib=${VENC_LIB_DIR:-$root/target/lib}
+[ -f "$lib/libvenc.so.0" ] || { echo "build libvenc first (make build)"; exit 1; }
 # Programs record the soname; make sure it resolves to this build, not an installed copy.
-ln -sf libvenc.so "$lib/libvenc.so.0"
 export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 jobs=$(nproc)
 
