@@ -84,6 +84,11 @@ pub struct Session {
 impl Session {
     pub fn new(params: EncodeParams) -> Result<Session> {
         let encoder = codec::open(&params)?;
+        Session::with_engine(params, encoder)
+    }
+
+    /// A session around an engine the caller built (tests, debug hooks).
+    pub fn with_engine(params: EncodeParams, encoder: Box<dyn VideoEncoder>) -> Result<Session> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             work: Condvar::new(),

@@ -24,7 +24,19 @@ pub const KEYS: &[&str] = &[
     "quality",
     "chip",
     "queue_depth",
+    "debug_panic",
 ];
+
+/// Test hook: where to panic on purpose, to prove the panic boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugPanic {
+    None,
+    /// In send_frame, on the caller's thread: the call returns PANIC and
+    /// the handle is poisoned.
+    Send,
+    /// Inside the engine on the worker thread: reported as BACKEND.
+    Encode,
+}
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -46,6 +58,7 @@ pub struct Config {
     pub quality: u8,
     pub chip: &'static ChipProfile,
     pub queue_depth: u32,
+    pub debug_panic: DebugPanic,
 }
 
 impl Default for Config {
@@ -68,6 +81,7 @@ impl Default for Config {
             quality: 85,
             chip: chip::generic(),
             queue_depth: 4,
+            debug_panic: DebugPanic::None,
         }
     }
 }
@@ -181,6 +195,14 @@ impl Config {
                 })?
             }
             "queue_depth" => self.queue_depth = parse_u32(key, v, 1, 64)?,
+            "debug_panic" => {
+                self.debug_panic = match v {
+                    "none" => DebugPanic::None,
+                    "send" => DebugPanic::Send,
+                    "encode" => DebugPanic::Encode,
+                    _ => return Err(bad(key, value, "one of none, send, encode")),
+                }
+            }
             _ => return Err(unknown_key(key)),
         }
         Ok(())
@@ -205,6 +227,7 @@ impl Config {
             "quality" => self.quality.to_string(),
             "chip" => self.chip.name.to_string(),
             "queue_depth" => self.queue_depth.to_string(),
+            "debug_panic" => format!("{:?}", self.debug_panic).to_lowercase(),
             "keys" => KEYS.join(","),
             _ => return Err(unknown_key(key)),
         })

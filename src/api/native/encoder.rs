@@ -4,10 +4,27 @@ use crate::engine::{EncodeParams, Packet, Session};
 use crate::error::{Error, Result, Status};
 use crate::frame::{to_yuv420, FrameView, Yuv420};
 
-use super::config::Config;
+use super::config::{Config, DebugPanic};
+use crate::codec::{self, Coded, VideoEncoder};
 
 pub struct Encoder {
     session: Session,
+    debug_panic: DebugPanic,
+}
+
+/// An engine that panics on its first frame (the `debug_panic=encode` hook).
+struct PanickingEngine;
+
+impl VideoEncoder for PanickingEngine {
+    fn encode(&mut self, _pic: &Yuv420, _force_key: bool) -> Result<Coded> {
+        panic!("debug_panic=encode: deliberate panic inside the engine")
+    }
+    fn set_bitrate(&mut self, _bps: u32) -> Result<()> {
+        Ok(())
+    }
+    fn set_qp(&mut self, _qp: u8) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Per-frame options that travel with the picture.
@@ -21,12 +38,24 @@ pub struct FrameOptions {
 
 impl Encoder {
     pub fn new(config: &Config) -> Result<Encoder> {
-        Encoder::from_params(config.to_params()?)
+        let params = config.to_params()?;
+        let session = match config.debug_panic {
+            DebugPanic::Encode => {
+                codec::open(&params)?;
+                Session::with_engine(params, Box::new(PanickingEngine))?
+            }
+            _ => Session::new(params)?,
+        };
+        Ok(Encoder {
+            session,
+            debug_panic: config.debug_panic,
+        })
     }
 
     pub fn from_params(params: EncodeParams) -> Result<Encoder> {
         Ok(Encoder {
             session: Session::new(params)?,
+            debug_panic: DebugPanic::None,
         })
     }
 
@@ -37,6 +66,9 @@ impl Encoder {
     /// Queues one frame. Err(Again) when packets must be received first,
     /// Err(Eof) after drain.
     pub fn send_frame(&self, frame: &FrameView, opts: FrameOptions) -> Result<()> {
+        if self.debug_panic == DebugPanic::Send {
+            panic!("debug_panic=send: deliberate panic in send_frame");
+        }
         let params = self.session.params();
         if frame.format != params.pix_fmt {
             return Err(Error::invalid_arg(format!(

@@ -10,6 +10,8 @@ use super::tables::*;
 use super::transform::{dequant, forward, inverse, quant};
 use super::BlkInfo;
 
+pub static STATS: [std::sync::atomic::AtomicU64; 8] = [const { std::sync::atomic::AtomicU64::new(0) }; 8];
+
 pub struct RefFrame {
     pub y: Plane,
     pub hp: [Plane; 3],
@@ -17,7 +19,7 @@ pub struct RefFrame {
     pub v: Plane,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Pred {
     Intra { mode: u8, prev: bool, idx: u8 },
     Skip { merge: u8 },
@@ -611,7 +613,6 @@ impl<'a> SliceEnc<'a> {
         let mvp_idx = if bits_for(amvp[1]) < bits_for(amvp[0]) { 1 } else { 0 };
         let amvp_cost = mcost as f64 + sl * 2.0;
         let (use_merge, final_mv) = if best_merge.1 <= amvp_cost { (true, mc[best_merge.0]) } else { (false, mv) };
-        let satd_cost = best_merge.1.min(amvp_cost);
         self.scratch = buf;
         // build predictions
         let mut pred = [0u8; 1024];
@@ -629,6 +630,7 @@ impl<'a> SliceEnc<'a> {
         let mut pv = [0u8; 256];
         mc_chroma(&refp.u, xc as i32, yc as i32, nc, nc, final_mv, &mut pu);
         mc_chroma(&refp.v, xc as i32, yc as i32, nc, nc, final_mv, &mut pv);
+        let satd_cost = satd(&self.f.src_y[y * pw + x..], pw, &pred, n, n, n) as f64;
         let mut coeffs = Vec::with_capacity(n * n * 3 / 2);
         let (d0, b0, c0) = self.code_block(0, x, y, n, &pred, false, false, &mut coeffs);
         let (d1, b1, c1) = self.code_block(1, xc, yc, nc, &pu, false, false, &mut coeffs);
@@ -697,6 +699,7 @@ impl<'a> SliceEnc<'a> {
 
     /// Evaluate a CU leaf (best of intra / inter).
     fn eval_leaf(&mut self, x: usize, y: usize, n: usize, depth: u8) -> (f64, CuDec) {
+        STATS[n.trailing_zeros() as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mpm = self.mpm(x, y);
         if self.f.refp.is_none() {
             let (m, _) = self.intra_search(x, y, n, &mpm);
@@ -708,6 +711,23 @@ impl<'a> SliceEnc<'a> {
         }
         if self.f.fast >= 1 && isatd < (n * n) as f64 * (1.0 + 0.3 * self.sqrt_lambda) {
             return (ic, icu);
+        }
+        STATS[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.f.fast >= 1 {
+            // quick intra screening with planar and DC only
+            let refs = self.intra_refs(0, x, y, n);
+            let filt = refs.filtered(n);
+            let mut pred = [0u8; 1024];
+            let src = &self.f.src_y[y * self.f.pw + x..];
+            let mut best = u32::MAX;
+            for m in [0u32, 1] {
+                let r = if needs_filter(m, n) { &filt } else { &refs };
+                predict(r, n, m, true, &mut pred);
+                best = best.min(satd(src, self.f.pw, &pred, n, n, n));
+            }
+            if best as f64 > isatd * 1.1 {
+                return (ic, icu);
+            }
         }
         let saved = self.save(x, y, n);
         let (m, msatd) = self.intra_search(x, y, n, &mpm);
@@ -738,6 +758,7 @@ impl<'a> SliceEnc<'a> {
             if let Some((c, cu)) = &leaf {
                 let early = match cu.pred {
                     Pred::Skip { .. } => self.f.fast >= 1,
+                    Pred::Merge { .. } | Pred::Amvp { .. } => self.f.fast >= 2 && !cu.cbf[0] && !cu.cbf[1] && !cu.cbf[2],
                     _ => false,
                 } || (*c < self.lambda * 8.0 && self.f.fast >= 1);
                 if early {

@@ -15,8 +15,13 @@ pub struct Plane {
 
 impl Plane {
     pub fn from_tight(src: &[u8], w: usize, h: usize, pad: usize) -> Plane {
+        Self::from_tight_reuse(src, w, h, pad, Vec::new())
+    }
+
+    /// Like `from_tight`, reusing the allocation of `data`.
+    pub fn from_tight_reuse(src: &[u8], w: usize, h: usize, pad: usize, mut data: Vec<u8>) -> Plane {
         let stride = w + 2 * pad;
-        let mut data = vec![0u8; stride * (h + 2 * pad)];
+        data.resize(stride * (h + 2 * pad), 0);
         for y in 0..h {
             let row = &src[y * w..y * w + w];
             let base = (y + pad) * stride;
@@ -432,15 +437,21 @@ pub fn motion_search(
 
 /// Half-sample planes of a reference luma plane: [H (2,0), V (0,2), HV (2,2)], same geometry.
 /// Values are exact HEVC uni-prediction samples except within 4 samples of the padded border.
-pub fn half_planes(p: &Plane) -> [Plane; 3] {
+pub fn half_planes(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Plane; 3] {
     let st = p.stride;
     let rows = p.data.len() / st;
     let c = LUMA_FILTER[2];
-    let mk = || Plane { data: vec![0u8; p.data.len()], stride: st, w: p.w, h: p.h, pad: p.pad };
+    let mut mk = || {
+        let mut d = old.pop().unwrap_or_default();
+        d.resize(p.data.len(), 0);
+        Plane { data: d, stride: st, w: p.w, h: p.h, pad: p.pad }
+    };
     let (mut hp, mut vp, mut hvp) = (mk(), mk(), mk());
     let src = &p.data;
-    let job_hv = |out: &mut Vec<u8>| {
-        let mut tmp = vec![0i16; src.len()];
+    tmp.resize(src.len(), 0);
+    let tmp_s: &mut [i16] = &mut tmp[..];
+    let job_hv = move |out: &mut Vec<u8>| {
+        let tmp = tmp_s;
         for y in 0..rows {
             let r = &src[y * st..y * st + st];
             let t = &mut tmp[y * st..y * st + st];
@@ -500,7 +511,8 @@ pub fn half_planes(p: &Plane) -> [Plane; 3] {
         }
     };
     std::thread::scope(|s| {
-        let a = s.spawn(|| job_hv(&mut hvp.data));
+        let hvd = &mut hvp.data;
+        let a = s.spawn(move || job_hv(hvd));
         job_h(&mut hp.data);
         job_v(&mut vp.data);
         let _ = a.join();

@@ -7,7 +7,7 @@
 
 mod bitwriter;
 mod cabac;
-mod ctu;
+pub mod ctu;
 mod deblock;
 mod inter;
 mod intra;
@@ -96,6 +96,7 @@ pub struct Encoder {
     since_idr: u64,
     rc: ratecontrol::RcState,
     threads: usize,
+    hp_tmp: Vec<i16>,
 }
 
 fn check_rc(rc: &RateControl) -> Result<(), String> {
@@ -158,6 +159,7 @@ impl Encoder {
             since_idr: 0,
             rc,
             threads,
+            hp_tmp: Vec::new(),
             cfg,
         })
     }
@@ -303,13 +305,20 @@ impl Encoder {
             let [ry, ru, rv] = &mut self.rec;
             deblock::deblock_picture(ry, ru, rv, pw, ph, &self.info, qp);
         }
-        let yplane = Plane::from_tight(&self.rec[0], pw, ph, 80);
-        let hp = inter::half_planes(&yplane);
+        let (oy, ou, ov, ohp) = match self.refp.take() {
+            Some(r) => {
+                let [a, b, c] = r.hp;
+                (r.y.data, r.u.data, r.v.data, vec![a.data, b.data, c.data])
+            }
+            None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+        };
+        let yplane = Plane::from_tight_reuse(&self.rec[0], pw, ph, 80, oy);
+        let hp = inter::half_planes(&yplane, ohp, &mut self.hp_tmp);
         self.refp = Some(RefFrame {
             y: yplane,
             hp,
-            u: Plane::from_tight(&self.rec[1], pw / 2, ph / 2, 48),
-            v: Plane::from_tight(&self.rec[2], pw / 2, ph / 2, 48),
+            u: Plane::from_tight_reuse(&self.rec[1], pw / 2, ph / 2, 48, ou),
+            v: Plane::from_tight_reuse(&self.rec[2], pw / 2, ph / 2, 48, ov),
         });
         // cropped output
         let w = self.cfg.width as usize;

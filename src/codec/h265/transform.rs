@@ -101,78 +101,114 @@ fn odd_rows(l: usize) -> &'static [i32] {
     &o[l]
 }
 
-/// dst[k] = sum_i T_n[k][i] * src[i] (partial butterfly).
-fn fdct1d(src: &[i32], dst: &mut [i32], l: usize) {
-    let n = 1 << l;
+/// Column transform: dst[k][x] = sum_y T_n[k][y] * src[y][x] for x < wd (partial butterfly,
+/// vectorisable over x).
+fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32]) {
+    let n = 1usize << l;
     let h = n / 2;
-    let mut e = [0i32; 16];
-    let mut o = [0i32; 16];
-    for i in 0..h {
-        e[i] = src[i] + src[n - 1 - i];
-        o[i] = src[i] - src[n - 1 - i];
+    let mut e = [0i32; 16 * 32];
+    let mut o = [0i32; 16 * 32];
+    for y in 0..h {
+        let a = &src[y * wd..y * wd + wd];
+        let b = &src[(n - 1 - y) * wd..(n - 1 - y) * wd + wd];
+        let er = &mut e[y * wd..y * wd + wd];
+        for x in 0..wd {
+            er[x] = a[x] + b[x];
+        }
+        let or = &mut o[y * wd..y * wd + wd];
+        for x in 0..wd {
+            or[x] = a[x] - b[x];
+        }
     }
     let od = odd_rows(l);
     for k in 0..h {
-        let row = &od[k * h..k * h + h];
-        let mut s = 0i32;
-        for i in 0..h {
-            s += row[i] * o[i];
+        let row = &mut dst[(2 * k + 1) * wd..(2 * k + 2) * wd];
+        for v in row.iter_mut() {
+            *v = 0;
         }
-        dst[2 * k + 1] = s;
+        for y in 0..h {
+            let c = od[k * h + y];
+            let orow = &o[y * wd..y * wd + wd];
+            for x in 0..wd {
+                row[x] += c * orow[x];
+            }
+        }
     }
     if l == 2 {
-        dst[0] = 64 * (e[0] + e[1]);
-        dst[2] = 64 * (e[0] - e[1]);
+        for x in 0..wd {
+            dst[x] = 64 * (e[x] + e[wd + x]);
+            dst[2 * wd + x] = 64 * (e[x] - e[wd + x]);
+        }
     } else {
-        let mut ev = [0i32; 16];
-        fdct1d(&e[..h], &mut ev[..h], l - 1);
+        let mut ev = [0i32; 16 * 32];
+        fcols(&e[..h * wd], l - 1, wd, &mut ev);
         for k in 0..h {
-            dst[2 * k] = ev[k];
+            dst[2 * k * wd..2 * k * wd + wd].copy_from_slice(&ev[k * wd..k * wd + wd]);
         }
     }
 }
 
-/// dst[i] = sum_k T_n[k][i] * src[k] (partial butterfly).
-fn idct1d(src: &[i32], dst: &mut [i32], l: usize) {
-    let n = 1 << l;
+/// Inverse column transform: dst[i][x] = sum_k T_n[k][i] * src[k][x].
+fn icols(src: &[i32], l: usize, wd: usize, dst: &mut [i32]) {
+    let n = 1usize << l;
     let h = n / 2;
-    let mut ev_in = [0i32; 16];
-    let mut e = [0i32; 16];
-    for k in 0..h {
-        ev_in[k] = src[2 * k];
-    }
+    let mut e = [0i32; 16 * 32];
     if l == 2 {
-        e[0] = 64 * (ev_in[0] + ev_in[1]);
-        e[1] = 64 * (ev_in[0] - ev_in[1]);
+        for x in 0..wd {
+            e[x] = 64 * (src[x] + src[2 * wd + x]);
+            e[wd + x] = 64 * (src[x] - src[2 * wd + x]);
+        }
     } else {
-        idct1d(&ev_in[..h], &mut e[..h], l - 1);
+        let mut ein = [0i32; 16 * 32];
+        for k in 0..h {
+            ein[k * wd..k * wd + wd].copy_from_slice(&src[2 * k * wd..2 * k * wd + wd]);
+        }
+        icols(&ein[..h * wd], l - 1, wd, &mut e);
     }
     let od = odd_rows(l);
-    let mut o = [0i32; 16];
+    let mut o = [0i32; 16 * 32];
     for k in 0..h {
-        let x = src[2 * k + 1];
-        if x != 0 {
-            let row = &od[k * h..k * h + h];
-            for i in 0..h {
-                o[i] += row[i] * x;
+        let srow = &src[(2 * k + 1) * wd..(2 * k + 2) * wd];
+        if srow.iter().all(|&v| v == 0) {
+            continue;
+        }
+        for i in 0..h {
+            let c = od[k * h + i];
+            let orow = &mut o[i * wd..i * wd + wd];
+            for x in 0..wd {
+                orow[x] += c * srow[x];
             }
         }
     }
     for i in 0..h {
-        dst[i] = e[i] + o[i];
-        dst[n - 1 - i] = e[i] - o[i];
+        for x in 0..wd {
+            let a = e[i * wd + x];
+            let b = o[i * wd + x];
+            dst[i * wd + x] = a + b;
+            dst[(n - 1 - i) * wd + x] = a - b;
+        }
     }
 }
 
-fn dst1d_fwd(src: &[i32], dst: &mut [i32]) {
+fn dst_cols(src: &[i32], dst: &mut [i32], inverse: bool) {
     for k in 0..4 {
-        dst[k] = DST4[k][0] * src[0] + DST4[k][1] * src[1] + DST4[k][2] * src[2] + DST4[k][3] * src[3];
+        for x in 0..4 {
+            let mut s = 0;
+            for y in 0..4 {
+                let m = if inverse { DST4[y][k] } else { DST4[k][y] };
+                s += m * src[y * 4 + x];
+            }
+            dst[k * 4 + x] = s;
+        }
     }
 }
 
-fn dst1d_inv(src: &[i32], dst: &mut [i32]) {
-    for i in 0..4 {
-        dst[i] = DST4[0][i] * src[0] + DST4[1][i] * src[1] + DST4[2][i] * src[2] + DST4[3][i] * src[3];
+#[inline]
+fn transpose(src: &[i32], dst: &mut [i32], n: usize) {
+    for y in 0..n {
+        for x in 0..n {
+            dst[x * n + y] = src[y * n + x];
+        }
     }
 }
 
@@ -183,77 +219,66 @@ pub fn forward(res: &[i16], coef: &mut [i32], l: usize, dst: bool) {
     let shift2 = l as i32 + 6;
     let r1 = 1 << (shift1 - 1);
     let r2 = 1 << (shift2 - 1);
-    // tmp is stored transposed: tmp[k][y]
-    let mut tmp = [0i32; 32 * 32];
-    let mut a = [0i32; 32];
-    let mut b = [0i32; 32];
+    let mut t = [0i32; 1024];
+    let mut a = [0i32; 1024];
     for y in 0..n {
         for x in 0..n {
-            a[x] = res[y * n + x] as i32;
-        }
-        if dst {
-            dst1d_fwd(&a, &mut b);
-        } else {
-            fdct1d(&a[..n], &mut b[..n], l);
-        }
-        for k in 0..n {
-            tmp[k * n + y] = (b[k] + r1) >> shift1;
+            t[x * n + y] = res[y * n + x] as i32;
         }
     }
-    for x in 0..n {
-        let col = &tmp[x * n..x * n + n];
-        if dst {
-            dst1d_fwd(col, &mut b);
-        } else {
-            fdct1d(col, &mut b[..n], l);
+    // a[k][y] = sum_x T[k][x] res[y][x]
+    if dst {
+        dst_cols(&t[..16], &mut a[..16], false);
+    } else {
+        fcols(&t[..n * n], l, n, &mut a[..n * n]);
+    }
+    // b[y][k] = (a[k][y] + r1) >> shift1
+    for k in 0..n {
+        for y in 0..n {
+            t[y * n + k] = (a[k * n + y] + r1) >> shift1;
         }
-        for k in 0..n {
-            coef[k * n + x] = (b[k] + r2) >> shift2;
-        }
+    }
+    if dst {
+        dst_cols(&t[..16], &mut a[..16], false);
+    } else {
+        fcols(&t[..n * n], l, n, &mut a[..n * n]);
+    }
+    for i in 0..n * n {
+        coef[i] = (a[i] + r2) >> shift2;
     }
 }
 
 /// Inverse transform: coefficients [y][x] (already scaled) -> residual [y][x].
 pub fn inverse(coef: &[i32], res: &mut [i16], l: usize, dst: bool) {
     let n = 1 << l;
-    let mut g = [0i32; 32 * 32]; // g[y][x]
-    let mut a = [0i32; 32];
-    let mut b = [0i32; 32];
-    let mut any = false;
-    for x in 0..n {
-        let mut nz = false;
-        for k in 0..n {
-            a[k] = coef[k * n + x];
-            nz |= a[k] != 0;
-        }
-        if !nz {
-            continue;
-        }
-        any = true;
-        if dst {
-            dst1d_inv(&a, &mut b);
-        } else {
-            idct1d(&a[..n], &mut b[..n], l);
-        }
-        for y in 0..n {
-            g[y * n + x] = ((b[y] + 64) >> 7).clamp(-32768, 32767);
-        }
-    }
-    if !any {
+    if coef[..n * n].iter().all(|&v| v == 0) {
         for v in res[..n * n].iter_mut() {
             *v = 0;
         }
         return;
     }
+    let mut e = [0i32; 1024];
+    if dst {
+        dst_cols(&coef[..16], &mut e[..16], true);
+    } else {
+        icols(&coef[..n * n], l, n, &mut e[..n * n]);
+    }
+    // g[y][x] = clip((e[y][x] + 64) >> 7); transpose to gt[x][y]
+    let mut gt = [0i32; 1024];
     for y in 0..n {
-        let row = &g[y * n..y * n + n];
-        if dst {
-            dst1d_inv(row, &mut b);
-        } else {
-            idct1d(row, &mut b[..n], l);
-        }
         for x in 0..n {
-            res[y * n + x] = ((b[x] + 2048) >> 12) as i16;
+            gt[x * n + y] = ((e[y * n + x] + 64) >> 7).clamp(-32768, 32767);
+        }
+    }
+    // r[x][y] = sum_k T[k][x] g[y][k]
+    if dst {
+        dst_cols(&gt[..16], &mut e[..16], true);
+    } else {
+        icols(&gt[..n * n], l, n, &mut e[..n * n]);
+    }
+    for y in 0..n {
+        for x in 0..n {
+            res[y * n + x] = ((e[x * n + y] + 2048) >> 12) as i16;
         }
     }
 }
