@@ -305,8 +305,10 @@ venc_status venc_encoder_get_stats(const struct venc_encoder *enc,
 size_t venc_encoder_last_error(const struct venc_encoder *enc, char *buf, size_t cap);
 
 // Stops the encoder and frees it, discarding queued frames and packets
-// (drain first to keep them). NULL is a no-op. Must not race other calls
-// on the same encoder. Packets already received stay valid.
+// (drain first to keep them). NULL is a no-op. A thread blocked in
+// receive_packet or send_frame on this encoder returns
+// VENC_ERR_INVALID_STATE and free waits for it; no call may start once
+// free has begun. Packets already received stay valid.
 void venc_encoder_free(struct venc_encoder *enc);
 
 // Points `*data`/`*size` at the packet's bytes (valid until the packet is freed).

@@ -2,7 +2,7 @@
 //! Function bodies elsewhere in `capi` stay free of raw-pointer juggling.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::error::{Error, Status};
@@ -23,11 +23,12 @@ macro_rules! ffi_boundary {
 }
 pub(crate) use ffi_boundary;
 
-/// Per-handle error text and poison flag.
+/// Per-handle error text, poison flag and count of calls in progress.
 #[derive(Default)]
 pub struct ErrorSlot {
     text: Mutex<String>,
     poisoned: AtomicBool,
+    active: AtomicUsize,
 }
 
 impl ErrorSlot {
@@ -45,6 +46,26 @@ impl ErrorSlot {
     }
     pub fn is_poisoned(&self) -> bool {
         self.poisoned.load(Ordering::SeqCst)
+    }
+    /// Calls currently inside this handle (see `free_handle`).
+    pub fn active(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts a call as in progress for as long as it lives.
+struct ActiveCall<'a>(&'a AtomicUsize);
+
+impl<'a> ActiveCall<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        ActiveCall(counter)
+    }
+}
+
+impl Drop for ActiveCall<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -76,6 +97,7 @@ pub fn with_handle<T: Handle>(
         return Status::NullArg.code();
     };
     let slot = handle.errors();
+    let _call = ActiveCall::enter(&slot.active);
     if slot.is_poisoned() {
         return Status::Poisoned.code();
     }
@@ -100,6 +122,22 @@ pub fn take<T>(ptr: *mut T) {
         // SAFETY: non-NULL handles come from `give` and are freed once (contract).
         drop(unsafe { Box::from_raw(ptr) });
     }
+}
+
+/// Frees a handle that another thread may still be blocked in (a receive
+/// waiting for packets): `interrupt` makes such calls return, then this
+/// waits for them to leave before the memory goes. A call must not *start*
+/// after free has begun; that part of the contract stays with the caller.
+pub fn free_handle<T: Handle>(ptr: *mut T, interrupt: impl FnOnce(&T)) {
+    // SAFETY: non-NULL handles come from `give` and stay live until `take` below.
+    let Some(handle) = (unsafe { ptr.as_ref() }) else {
+        return;
+    };
+    interrupt(handle);
+    while handle.errors().active() > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    take(ptr);
 }
 
 /// Reads a NUL-terminated C string argument.

@@ -4,7 +4,8 @@ use std::ffi::c_char;
 
 use super::frame::{venc_frame, view, VENC_FRAME_FORCE_KEYFRAME, VENC_FRAME_NO_PTS};
 use super::macros::{
-    c_str, copy_text, ffi_boundary, give, put, take, venc_status, with_handle, ErrorSlot, Handle,
+    c_str, copy_text, ffi_boundary, free_handle, give, put, take, venc_status, with_handle,
+    ErrorSlot, Handle,
 };
 use super::packet::venc_packet;
 use crate::api::native::{Config, Encoder, FrameOptions};
@@ -280,9 +281,11 @@ pub extern "C" fn venc_encoder_last_error(
 }
 
 /// Stops the encoder and frees it, discarding queued frames and packets
-/// (drain first to keep them). NULL is a no-op. Must not race other calls
-/// on the same encoder. Packets already received stay valid.
+/// (drain first to keep them). NULL is a no-op. A thread blocked in
+/// receive_packet or send_frame on this encoder returns
+/// VENC_ERR_INVALID_STATE and free waits for it; no call may start once
+/// free has begun. Packets already received stay valid.
 #[no_mangle]
 pub extern "C" fn venc_encoder_free(enc: *mut venc_encoder) {
-    ffi_boundary!((), { take(enc) })
+    ffi_boundary!((), { free_handle(enc, |e| e.encoder.close()) })
 }

@@ -127,6 +127,9 @@ impl Session {
     pub fn ready_for_input(&self) -> Result<bool> {
         let mut st = self.shared.lock();
         loop {
+            if st.closing {
+                return Err(closed());
+            }
             if let Some(e) = &st.failed {
                 return Err(e.clone());
             }
@@ -201,6 +204,9 @@ impl Session {
             (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
         let mut st = self.shared.lock();
         loop {
+            if st.closing {
+                return Err(closed());
+            }
             if let Some(p) = st.output.pop_front() {
                 self.shared.progress.notify_all();
                 return Ok(p);
@@ -241,6 +247,18 @@ impl Session {
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
+    }
+
+    /// Stops the session for good: a thread blocked in `receive` or `send`
+    /// returns at once. Used by free while another thread is still inside.
+    pub fn close(&self) {
+        {
+            let mut st = self.shared.lock();
+            st.closing = true;
+            st.input.clear();
+        }
+        self.shared.work.notify_all();
+        self.shared.progress.notify_all();
     }
 
     pub fn request_keyframe(&self) {
@@ -386,6 +404,10 @@ fn run_worker(shared: &Shared, mut encoder: Box<dyn VideoEncoder>, params: &Enco
         }
         shared.progress.notify_all();
     }
+}
+
+fn closed() -> Error {
+    Error::invalid_state("the encoder is being freed")
 }
 
 /// Runs an engine call, turning a panic inside it into a BACKEND error.

@@ -24,18 +24,30 @@ pub const KEYS: &[&str] = &[
     "quality",
     "chip",
     "queue_depth",
-    "debug_panic",
+    "debug_hook",
 ];
 
-/// Test hook: where to panic on purpose, to prove the panic boundary.
+/// Test hooks (config key `debug_hook`), to prove the panic boundary and
+/// the free-while-blocked contract from C.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DebugPanic {
+pub enum DebugHook {
     None,
-    /// In send_frame, on the caller's thread: the call returns PANIC and
-    /// the handle is poisoned.
-    Send,
-    /// Inside the engine on the worker thread: reported as BACKEND.
-    Encode,
+    /// Panic in send_frame, on the caller's thread: the call returns PANIC
+    /// and the handle is poisoned.
+    PanicSend,
+    /// Panic inside the engine on the worker thread: reported as BACKEND.
+    PanicEncode,
+    /// The engine takes 300 ms per frame, so a receive stays blocked.
+    SlowEncode,
+}
+
+impl DebugHook {
+    const NAMES: [(&'static str, DebugHook); 4] = [
+        ("none", DebugHook::None),
+        ("panic_send", DebugHook::PanicSend),
+        ("panic_encode", DebugHook::PanicEncode),
+        ("slow_encode", DebugHook::SlowEncode),
+    ];
 }
 
 #[derive(Clone, Debug)]
@@ -58,7 +70,7 @@ pub struct Config {
     pub quality: u8,
     pub chip: &'static ChipProfile,
     pub queue_depth: u32,
-    pub debug_panic: DebugPanic,
+    pub debug_hook: DebugHook,
 }
 
 impl Default for Config {
@@ -81,7 +93,7 @@ impl Default for Config {
             quality: 85,
             chip: chip::generic(),
             queue_depth: 4,
-            debug_panic: DebugPanic::None,
+            debug_hook: DebugHook::None,
         }
     }
 }
@@ -195,13 +207,18 @@ impl Config {
                 })?
             }
             "queue_depth" => self.queue_depth = parse_u32(key, v, 1, 64)?,
-            "debug_panic" => {
-                self.debug_panic = match v {
-                    "none" => DebugPanic::None,
-                    "send" => DebugPanic::Send,
-                    "encode" => DebugPanic::Encode,
-                    _ => return Err(bad(key, value, "one of none, send, encode")),
-                }
+            "debug_hook" => {
+                self.debug_hook = DebugHook::NAMES
+                    .iter()
+                    .find(|(n, _)| *n == v)
+                    .map(|(_, h)| *h)
+                    .ok_or_else(|| {
+                        bad(
+                            key,
+                            value,
+                            "one of none, panic_send, panic_encode, slow_encode",
+                        )
+                    })?
             }
             _ => return Err(unknown_key(key)),
         }
@@ -227,7 +244,11 @@ impl Config {
             "quality" => self.quality.to_string(),
             "chip" => self.chip.name.to_string(),
             "queue_depth" => self.queue_depth.to_string(),
-            "debug_panic" => format!("{:?}", self.debug_panic).to_lowercase(),
+            "debug_hook" => DebugHook::NAMES
+                .iter()
+                .find(|(_, h)| *h == self.debug_hook)
+                .map_or("none", |(n, _)| n)
+                .to_string(),
             "keys" => KEYS.join(","),
             _ => return Err(unknown_key(key)),
         })

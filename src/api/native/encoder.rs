@@ -4,26 +4,36 @@ use crate::engine::{EncodeParams, Packet, Session};
 use crate::error::{Error, Result, Status};
 use crate::frame::{to_yuv420, FrameView, Yuv420};
 
-use super::config::{Config, DebugPanic};
+use super::config::{Config, DebugHook};
 use crate::codec::{self, Coded, VideoEncoder};
 
 pub struct Encoder {
     session: Session,
-    debug_panic: DebugPanic,
+    debug_hook: DebugHook,
 }
 
-/// An engine that panics on its first frame (the `debug_panic=encode` hook).
-struct PanickingEngine;
+/// The engine behind `debug_hook=panic_encode` and `slow_encode`.
+struct HookedEngine {
+    inner: Box<dyn VideoEncoder>,
+    hook: DebugHook,
+}
 
-impl VideoEncoder for PanickingEngine {
-    fn encode(&mut self, _pic: &Yuv420, _force_key: bool) -> Result<Coded> {
-        panic!("debug_panic=encode: deliberate panic inside the engine")
+impl VideoEncoder for HookedEngine {
+    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Coded> {
+        match self.hook {
+            DebugHook::PanicEncode => {
+                panic!("debug_hook=panic_encode: deliberate panic inside the engine")
+            }
+            DebugHook::SlowEncode => std::thread::sleep(std::time::Duration::from_millis(300)),
+            _ => {}
+        }
+        self.inner.encode(pic, force_key)
     }
-    fn set_bitrate(&mut self, _bps: u32) -> Result<()> {
-        Ok(())
+    fn set_bitrate(&mut self, bps: u32) -> Result<()> {
+        self.inner.set_bitrate(bps)
     }
-    fn set_qp(&mut self, _qp: u8) -> Result<()> {
-        Ok(())
+    fn set_qp(&mut self, qp: u8) -> Result<()> {
+        self.inner.set_qp(qp)
     }
 }
 
@@ -39,23 +49,23 @@ pub struct FrameOptions {
 impl Encoder {
     pub fn new(config: &Config) -> Result<Encoder> {
         let params = config.to_params()?;
-        let session = match config.debug_panic {
-            DebugPanic::Encode => {
-                codec::open(&params)?;
-                Session::with_engine(params, Box::new(PanickingEngine))?
+        let session = match config.debug_hook {
+            hook @ (DebugHook::PanicEncode | DebugHook::SlowEncode) => {
+                let inner = codec::open(&params)?;
+                Session::with_engine(params, Box::new(HookedEngine { inner, hook }))?
             }
             _ => Session::new(params)?,
         };
         Ok(Encoder {
             session,
-            debug_panic: config.debug_panic,
+            debug_hook: config.debug_hook,
         })
     }
 
     pub fn from_params(params: EncodeParams) -> Result<Encoder> {
         Ok(Encoder {
             session: Session::new(params)?,
-            debug_panic: DebugPanic::None,
+            debug_hook: DebugHook::None,
         })
     }
 
@@ -66,8 +76,8 @@ impl Encoder {
     /// Queues one frame. Err(Again) when packets must be received first,
     /// Err(Eof) after drain.
     pub fn send_frame(&self, frame: &FrameView, opts: FrameOptions) -> Result<()> {
-        if self.debug_panic == DebugPanic::Send {
-            panic!("debug_panic=send: deliberate panic in send_frame");
+        if self.debug_hook == DebugHook::PanicSend {
+            panic!("debug_hook=panic_send: deliberate panic in send_frame");
         }
         let params = self.session.params();
         if frame.format != params.pix_fmt {
@@ -102,6 +112,11 @@ impl Encoder {
 
     pub fn receive_packet(&self, timeout_ms: i32) -> Result<Packet> {
         self.session.receive(timeout_ms)
+    }
+
+    /// Makes blocked calls return; the encoder is unusable afterwards.
+    pub fn close(&self) {
+        self.session.close()
     }
 
     pub fn request_keyframe(&self) {

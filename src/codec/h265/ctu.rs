@@ -670,8 +670,40 @@ impl<'a> SliceEnc<'a> {
                 self.write_pred(x, y, n, &pred, &pu, &pv);
             }
         }
-        if !use_merge && !any {
-            // AMVP with no residual is fine (rqt_root_cbf = 0)
+        let mut final_mv = final_mv;
+        if !use_merge {
+            // evaluate skip with the best merge candidate
+            let mmv = mc[best_merge.0];
+            let mut p2 = [0u8; 1024];
+            let mut pu2 = [0u8; 256];
+            let mut pv2 = [0u8; 256];
+            match pred_view(refp, x, y, n, mmv) {
+                Some((v, s)) => {
+                    for r in 0..n {
+                        p2[r * n..r * n + n].copy_from_slice(&v[r * s..r * s + n]);
+                    }
+                }
+                None => mc_luma(&refp.y, x as i32, y as i32, n, n, mmv, &mut p2),
+            }
+            let dl = sse(&self.f.src_y[y * pw + x..], pw, &p2, n, n, n);
+            if (dl as f64) < cost {
+                mc_chroma(&refp.u, xc as i32, yc as i32, nc, nc, mmv, &mut pu2);
+                mc_chroma(&refp.v, xc as i32, yc as i32, nc, nc, mmv, &mut pv2);
+                let ds = dl
+                    + sse(&self.f.src_u[yc * (pw / 2) + xc..], pw / 2, &pu2, nc, nc, nc)
+                    + sse(&self.f.src_v[yc * (pw / 2) + xc..], pw / 2, &pv2, nc, nc, nc);
+                let cs = ds as f64 + self.lambda * (1.0 + best_merge.0 as f64);
+                if cs < cost {
+                    cost = cs;
+                    pred_kind = Pred::Skip { merge: best_merge.0 as u8 };
+                    cbf = [false; 3];
+                    for v in coeffs.iter_mut() {
+                        *v = 0;
+                    }
+                    final_mv = mmv;
+                    self.write_pred(x, y, n, &p2, &pu2, &pv2);
+                }
+            }
         }
         let skip = matches!(pred_kind, Pred::Skip { .. });
         self.set_info(x, y, n, depth, false, skip, 1, final_mv, cbf[0]);

@@ -170,3 +170,42 @@ fn deterministic_and_force_idr() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn conformance_1282x722_two_threads() {
+    roundtrip(1282, 722, 2, RateControl::ConstQp { qp: 32 }, 2, 0, "e");
+}
+
+#[test]
+fn conformance_minimum_16x16() {
+    roundtrip(16, 16, 3, RateControl::ConstQp { qp: 26 }, 0, 2, "f");
+}
+
+#[test]
+fn strided_input_matches_tight() {
+    let (w, h) = (48u32, 32u32);
+    let mut tight = vec![0u8; (w * h * 3 / 2) as usize];
+    for (i, v) in tight.iter_mut().enumerate() {
+        *v = ((i * 7) % 251) as u8;
+    }
+    let ys = 64usize;
+    let cs = 40usize;
+    let mut y = vec![0u8; ys * h as usize];
+    let mut u = vec![0u8; cs * (h / 2) as usize];
+    let mut v = vec![0u8; cs * (h / 2) as usize];
+    let (wu, hu) = ((w / 2) as usize, (h / 2) as usize);
+    for r in 0..h as usize {
+        y[r * ys..r * ys + w as usize].copy_from_slice(&tight[r * w as usize..(r + 1) * w as usize]);
+    }
+    let off = (w * h) as usize;
+    for r in 0..hu {
+        u[r * cs..r * cs + wu].copy_from_slice(&tight[off + r * wu..off + (r + 1) * wu]);
+        v[r * cs..r * cs + wu].copy_from_slice(&tight[off + wu * hu + r * wu..off + wu * hu + (r + 1) * wu]);
+    }
+    let cfg = Config { width: w, height: h, fps_num: 30, fps_den: 1, rc: RateControl::ConstQp { qp: 30 }, gop: 0, threads: 1 };
+    let mut e1 = Encoder::new(cfg.clone()).unwrap();
+    let mut e2 = Encoder::new(cfg).unwrap();
+    let a = e1.encode(&picture(&tight, w, h), false).unwrap();
+    let b = e2.encode(&Picture { y: &y, u: &u, v: &v, y_stride: ys, c_stride: cs }, false).unwrap();
+    assert_eq!(a.data, b.data);
+}
