@@ -187,3 +187,84 @@ fn odd_sizes_are_refused_with_a_reason() {
     assert_eq!(e.status, Status::BadValue);
     assert!(e.message.contains("65x64"), "{}", e.message);
 }
+
+/// Sends frames [from, to) and collects every packet that comes out.
+fn send_range(enc: &Encoder, w: u32, h: u32, from: u32, to: u32, out: &mut Vec<Packet>) {
+    for i in from..to {
+        let pic = pattern_i420(w, h, i);
+        loop {
+            match enc.send_frame(
+                &i420_view(&pic, w, h),
+                FrameOptions {
+                    pts: Some(i as i64),
+                    ..Default::default()
+                },
+            ) {
+                Ok(()) => break,
+                Err(e) if e.status == Status::Again => out.push(enc.receive_packet(0).unwrap()),
+                Err(e) => panic!("send: {e}"),
+            }
+        }
+        // Wait for this frame so a following rate change applies to the next one.
+        out.push(enc.receive_packet(-1).unwrap());
+    }
+}
+
+#[test]
+fn runtime_qp_change_takes_effect_and_stream_stays_decodable() {
+    let cfg = config(&[
+        ("width", "320"),
+        ("height", "240"),
+        ("rc", "cqp"),
+        ("qp", "18"),
+        ("gop", "0"),
+    ]);
+    let enc = Encoder::new(&cfg).unwrap();
+    let mut packets = Vec::new();
+    send_range(&enc, 320, 240, 0, 10, &mut packets);
+    enc.set_qp(42).unwrap();
+    send_range(&enc, 320, 240, 10, 20, &mut packets);
+    enc.drain().unwrap();
+    while let Ok(p) = enc.receive_packet(-1) {
+        packets.push(p);
+    }
+    let sizes: Vec<usize> = packets
+        .iter()
+        .filter(|p| !p.is_eos())
+        .map(|p| p.data.len())
+        .collect();
+    assert_eq!(sizes.len(), 20);
+    let before: usize = sizes[2..10].iter().sum();
+    let after: usize = sizes[12..20].iter().sum();
+    assert!(
+        after * 3 < before,
+        "qp 42 should code much smaller than qp 18: {before} vs {after}"
+    );
+    if have("ffmpeg") {
+        let path = tmpdir("qpchange").join("out.h264");
+        write_stream(&packets, &path);
+        assert_eq!(decode_i420(&path, None).len(), 20 * 320 * 240 * 3 / 2);
+    }
+}
+
+#[test]
+fn runtime_bitrate_change_is_accepted_only_where_it_means_something() {
+    let enc = Encoder::new(&config(&[
+        ("width", "320"),
+        ("height", "240"),
+        ("bitrate", "300k"),
+    ]))
+    .unwrap();
+    let mut packets = Vec::new();
+    send_range(&enc, 320, 240, 0, 5, &mut packets);
+    enc.set_bitrate(3_000_000).unwrap();
+    send_range(&enc, 320, 240, 5, 10, &mut packets);
+    assert_eq!(enc.params().bitrate, 3_000_000);
+    assert_eq!(enc.set_qp(20).unwrap_err().status, Status::InvalidState);
+    assert_eq!(enc.set_bitrate(5).unwrap_err().status, Status::BadValue);
+    let cqp = Encoder::new(&config(&[("width", "64"), ("height", "64"), ("rc", "cqp")])).unwrap();
+    assert_eq!(
+        cqp.set_bitrate(1_000_000).unwrap_err().status,
+        Status::InvalidState
+    );
+}

@@ -36,6 +36,8 @@ pub struct H264Encoder {
     height: u32,
     rc: RcMode,
     frames: u64,
+    /// The settings in force, for reconfiguring (runtime QP changes).
+    params: Box<oh::SEncParamExt>,
 }
 
 // SAFETY: the openh264 encoder instance is owned exclusively by this value and
@@ -149,6 +151,7 @@ impl H264Encoder {
             height: p.height,
             rc: p.rc,
             frames: 0,
+            params: Box::new(params),
         })
     }
 
@@ -311,10 +314,28 @@ impl VideoEncoder for H264Encoder {
         self.set_int_option(oh::ENCODER_OPTION_BITRATE, &mut info)
     }
 
-    fn set_qp(&mut self, _qp: u8) -> Result<()> {
-        Err(Error::unsupported(
-            "the H.264 engine cannot change qp while running; create a new encoder with the new qp",
-        ))
+    fn set_qp(&mut self, qp: u8) -> Result<()> {
+        if self.rc != RcMode::Cqp {
+            return Err(Error::invalid_state("qp can change only in cqp mode"));
+        }
+        let qp = c_int::from(qp.min(51));
+        self.params.iMinQp = qp;
+        self.params.iMaxQp = qp;
+        self.params.sSpatialLayers[0].iDLayerQp = qp;
+        // SAFETY: `self.raw` is live; the option takes a pointer to a full SEncParamExt.
+        let rc = unsafe {
+            (self.set_option)(
+                self.raw,
+                oh::ENCODER_OPTION_SVC_ENCODE_PARAM_EXT,
+                (&mut *self.params as *mut oh::SEncParamExt).cast(),
+            )
+        };
+        if rc != 0 {
+            return Err(Error::backend(format!(
+                "openh264 refused qp {qp} (code {rc})"
+            )));
+        }
+        Ok(())
     }
 }
 

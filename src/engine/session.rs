@@ -306,11 +306,6 @@ impl Session {
         if params.codec != Codec::Mjpeg && params.rc != RcMode::Cqp {
             return Err(Error::invalid_state("qp can change only in cqp mode"));
         }
-        if params.codec == Codec::H264 {
-            return Err(Error::unsupported(
-                "the H.264 engine cannot change qp while running; create a new encoder with the new qp",
-            ));
-        }
         if params.codec == Codec::Mjpeg {
             params.quality = qp;
         } else {

@@ -39,7 +39,9 @@ impl RcState {
         let (avg, gain, maxf) = match self.targets() {
             None => {
                 if let RateControl::ConstQp { qp } = self.rc {
-                    return (qp as i32).clamp(0, 51);
+                    // I pictures get a slightly lower QP (like an I/P ratio of ~1.4)
+                    let off = if intra { 3 } else { 0 };
+                    return (qp as i32 - off).clamp(0, 51);
                 }
                 return 30;
             }
