@@ -11,6 +11,7 @@
 pub mod chip;
 pub mod frame;
 pub mod image;
+pub mod k230;
 pub mod macros;
 pub mod native;
 pub mod packet;
