@@ -65,6 +65,20 @@
 // Ignore `pts`: the encoder numbers frames 0, 1, 2, ...
 #define VENC_FRAME_NO_PTS 2
 
+// The vendor's failure code.
+#define VENC_HOBOT_ERR -1
+
+// `venc_hobot_get_frame`: the buffer is too small; `*len` has the size
+// needed and the frame waits for the next call.
+#define VENC_HOBOT_ERR_BUFFER_TOO_SMALL -2
+
+// Encode types of `venc_hobot_encode`.
+#define VENC_HOBOT_TYPE_H264 1
+
+#define VENC_HOBOT_TYPE_H265 2
+
+#define VENC_HOBOT_TYPE_MJPEG 3
+
 // 0xA0098001.
 #define VENC_K230_ERR_INVALID_DEVID -1609990143
 
@@ -193,6 +207,9 @@ typedef struct venc_config venc_config;
 
 // A native encoder (opaque).
 typedef struct venc_encoder venc_encoder;
+
+// A Horizon encoder (opaque); all its state is its own.
+typedef struct venc_hobot venc_hobot;
 
 // A K230 device (opaque): the media manager and its four channels.
 typedef struct venc_k230_dev venc_k230_dev;
@@ -418,6 +435,47 @@ venc_status venc_chip_list(const char **names, size_t cap, size_t *count);
 // Fills `caps` for the chip called `name` (set caps->struct_size first).
 // Unknown name → VENC_ERR_INVALID_ARG.
 venc_status venc_chip_caps(const char *name, struct venc_caps *caps);
+
+// `libsrcampy.Encoder()`: a closed encoder with the X3 board config.
+int32_t venc_hobot_new(struct venc_hobot **out);
+
+// Frees an encoder (closing it if open). NULL is a no-op.
+void venc_hobot_free(struct venc_hobot *h);
+
+// Copies the encoder's last error text; returns its full length.
+size_t venc_hobot_last_error(const struct venc_hobot *h, char *buf, size_t cap);
+
+// Extension: overrides the board's fixed configuration before encode.
+// Keys: board (x3|x5), gop, fps, rc (cbr|vbr|fixqp), qp, quality (MJPEG).
+int32_t venc_hobot_set(struct venc_hobot *h, const char *key, const char *value);
+
+// `encode(type, [width, height], bits)`: type VENC_HOBOT_TYPE_*, bits in
+// kbps (0 = 8000). CBR, 30 fps, I/P, GOP 60 (H.264) / 30 (H.265) unless
+// overridden with venc_hobot_set. -1 if already open.
+int32_t venc_hobot_encode(struct venc_hobot *h,
+                          int32_t encode_type,
+                          int32_t width,
+                          int32_t height,
+                          int32_t bits);
+
+// `send_frame(nv12)`: exactly width*height*3/2 bytes, copied before
+// return. Blocks up to 2 s while the 5-deep queue is full, then -1.
+int32_t venc_hobot_send_frame(struct venc_hobot *h, const uint8_t *nv12, size_t len);
+
+// `get_frame()`: copies one whole encoded frame (SPS/PPS in-band before
+// each IDR) to `buf` and its size to `*len`. timeout_ms: -1 the board's
+// 2 s, 0 poll, > 0 ms; nothing → -1. A buffer smaller than the frame →
+// VENC_HOBOT_ERR_BUFFER_TOO_SMALL with the size needed in `*len` (buf may
+// be NULL with cap 0 to ask); the frame stays for the next call.
+int32_t venc_hobot_get_frame(struct venc_hobot *h,
+                             uint8_t *buf,
+                             size_t cap,
+                             size_t *len,
+                             int32_t timeout_ms);
+
+// `close()`: 0, or -1 if the encoder is not open. Frames not yet got are
+// dropped. The handle may encode again after.
+int32_t venc_hobot_close(struct venc_hobot *h);
 
 // Encodes one frame as ".jpg"/".jpeg", ".png" or ".bmp" into a new packet.
 // `quality` 1..100 for JPEG (0 = 85). On error, if `err` is not NULL, up to

@@ -10,6 +10,7 @@
 
 pub mod chip;
 pub mod frame;
+pub mod hobot;
 pub mod image;
 pub mod k230;
 pub mod macros;

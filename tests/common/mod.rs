@@ -109,3 +109,18 @@ pub fn decoded_frames(path: &Path, input_format: Option<&str>, width: u32, heigh
     assert_eq!(raw.len() % frame, 0, "decoded size is not whole frames");
     raw.len() / frame
 }
+
+/// NAL unit types (H.264: low 5 bits) found after Annex-B start codes.
+pub fn h264_nal_types(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 3 < data.len() {
+        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
+            out.push(data[i + 3] & 0x1f);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
