@@ -355,3 +355,70 @@ fn three_channels_on_three_threads() {
     }
     d.media_deinit().unwrap();
 }
+
+#[test]
+fn blocking_get_waits_for_another_threads_send() {
+    let d = Arc::new(ready_device(DeviceOptions::default(), &[0], 4));
+    d.create(0, &ChnAttr::new(Payload::H264, Profile::Main, W, H))
+        .unwrap();
+    d.start(0).unwrap();
+    let consumer = {
+        let d = Arc::clone(&d);
+        std::thread::spawn(move || {
+            let mut got = 0;
+            for _ in 0..5 {
+                let s = d.get_stream(0, -1).unwrap();
+                got += 1;
+                d.release_stream(0, s.seq).unwrap();
+            }
+            got
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    for i in 0..5 {
+        let pic = pattern_nv12(W, H, i);
+        let f = InputFrame {
+            view: nv12_view(&pic, W, H),
+            pts_us: i64::from(i),
+        };
+        d.send_frame(0, &f, -1).unwrap();
+    }
+    assert_eq!(consumer.join().unwrap(), 5);
+    // A blocked get returns BUF_EMPTY once the channel stops with nothing in flight.
+    let waiter = {
+        let d = Arc::clone(&d);
+        std::thread::spawn(move || d.get_stream(0, -1).map(|_| ()))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    d.stop(0).unwrap();
+    assert_eq!(code(waiter.join().unwrap()), Code::BufEmpty);
+    d.destroy(0).unwrap();
+}
+
+#[test]
+fn frame_rate_conversion_drops_evenly() {
+    let d = ready_device(DeviceOptions::default(), &[0], 8);
+    let mut a = ChnAttr::new(Payload::Jpeg, Profile::Main, W, H);
+    a.src_frame_rate = 30;
+    a.dst_frame_rate = 15;
+    d.create(0, &a).unwrap();
+    d.start(0).unwrap();
+    let pic = pattern_nv12(W, H, 0);
+    for i in 0..6 {
+        let f = InputFrame {
+            view: nv12_view(&pic, W, H),
+            pts_us: i,
+        };
+        d.send_frame(0, &f, -1).unwrap();
+    }
+    let mut pts = Vec::new();
+    while let Ok(s) = d.get_stream(0, 500) {
+        pts.push(s.packs[0].pts);
+        d.release_stream(0, s.seq).unwrap();
+    }
+    assert_eq!(pts, [0, 2, 4]);
+    let st = d.query_status(0).unwrap();
+    assert_eq!(st.frames_dropped, 3);
+    d.stop(0).unwrap();
+    d.destroy(0).unwrap();
+}

@@ -118,13 +118,13 @@ impl Channel {
                 ));
             }
             // Even frame-rate conversion: keep frame n when the output
-            // count advances.
+            // count advances (the first frame is always kept).
             let (src, dst) = (
                 u64::from(self.attr.src_fps()),
                 u64::from(self.attr.dst_fps()),
             );
             let n = st.frames_in;
-            let keep = (n + 1) * dst / src > n * dst / src;
+            let keep = ((n + 1) * dst).div_ceil(src) > (n * dst).div_ceil(src);
             if !keep {
                 st.frames_in += 1;
                 st.dropped += 1;
