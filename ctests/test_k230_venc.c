@@ -3,7 +3,19 @@
  * get_stream, write every pack, release_stream; stop, destroy, deinit.
  * FFmpeg decodes the file silently with the exact frame count. Then every
  * error path with the vendor's exact code. */
+#include <stddef.h>
+
 #include "common.h"
+
+/* The K230 structs' layout is ABI. */
+#if UINTPTR_MAX == 0xffffffffffffffffu
+_Static_assert(sizeof(venc_k230_chn_attr) == 56, "venc_k230_chn_attr size");
+_Static_assert(sizeof(venc_k230_frame) == 64, "venc_k230_frame size");
+_Static_assert(offsetof(venc_k230_frame, pts) == 56, "venc_k230_frame.pts");
+_Static_assert(sizeof(venc_k230_pack) == 24, "venc_k230_pack size");
+_Static_assert(sizeof(venc_k230_stream) == 304, "venc_k230_stream size");
+_Static_assert(sizeof(venc_k230_chn_status) == 48, "venc_k230_chn_status size");
+#endif
 
 #define W 320
 #define H 240
