@@ -65,6 +65,115 @@
 // Ignore `pts`: the encoder numbers frames 0, 1, 2, ...
 #define VENC_FRAME_NO_PTS 2
 
+// The vendor's failure code.
+#define VENC_HOBOT_ERR -1
+
+// `venc_hobot_get_frame`: the buffer is too small; `*len` has the size
+// needed and the frame waits for the next call.
+#define VENC_HOBOT_ERR_BUFFER_TOO_SMALL -2
+
+// Encode types of `venc_hobot_encode`.
+#define VENC_HOBOT_TYPE_H264 1
+
+#define VENC_HOBOT_TYPE_H265 2
+
+#define VENC_HOBOT_TYPE_MJPEG 3
+
+// 0xA0098001.
+#define VENC_K230_ERR_INVALID_DEVID -1609990143
+
+// 0xA0098002.
+#define VENC_K230_ERR_INVALID_CHNID -1609990142
+
+// 0xA0098003.
+#define VENC_K230_ERR_ILLEGAL_PARAM -1609990141
+
+// 0xA0098004.
+#define VENC_K230_ERR_EXIST -1609990140
+
+// 0xA0098005.
+#define VENC_K230_ERR_UNEXIST -1609990139
+
+// 0xA0098006.
+#define VENC_K230_ERR_NULL_PTR -1609990138
+
+// 0xA0098007.
+#define VENC_K230_ERR_NOT_CONFIG -1609990137
+
+// 0xA0098008.
+#define VENC_K230_ERR_NOT_SUPPORT -1609990136
+
+// 0xA0098009.
+#define VENC_K230_ERR_NOT_PERM -1609990135
+
+// 0xA009800C.
+#define VENC_K230_ERR_NOMEM -1609990132
+
+// 0xA009800D.
+#define VENC_K230_ERR_NOBUF -1609990131
+
+// 0xA009800E.
+#define VENC_K230_ERR_BUF_EMPTY -1609990130
+
+// 0xA009800F.
+#define VENC_K230_ERR_BUF_FULL -1609990129
+
+// 0xA0098010.
+#define VENC_K230_ERR_NOTREADY -1609990128
+
+// 0xA0098011.
+#define VENC_K230_ERR_BADADDR -1609990127
+
+// 0xA0098012.
+#define VENC_K230_ERR_BUSY -1609990126
+
+// `venc_k230_open` flag: plane start addresses must be 4 KiB aligned, as
+// on the board (VENC_K230_ERR_BADADDR otherwise). Default: relaxed, so
+// ordinary host buffers work.
+#define VENC_K230_OPEN_STRICT_ALIGN 1
+
+// `venc_k230_open` flag: allow channel 3, which the IDE preview owns on a
+// board (VENC_K230_ERR_NOT_PERM otherwise).
+#define VENC_K230_OPEN_ALLOW_IDE_CHN 2
+
+// Payload types (`k_payload_type`).
+#define VENC_K230_PT_JPEG 26
+
+#define VENC_K230_PT_H264 96
+
+#define VENC_K230_PT_H265 265
+
+// Profiles: H.264 by profile_idc, H.265 Main; JPEG ignores the profile.
+#define VENC_K230_PROFILE_H264_BASELINE 66
+
+#define VENC_K230_PROFILE_H264_MAIN 77
+
+#define VENC_K230_PROFILE_H264_HIGH 100
+
+#define VENC_K230_PROFILE_H265_MAIN 1
+
+// Rate control modes (`k_venc_rc_mode`).
+#define VENC_K230_RC_CBR 1
+
+#define VENC_K230_RC_VBR 2
+
+#define VENC_K230_RC_FIXQP 3
+
+#define VENC_K230_RC_MJPEG_FIXQP 4
+
+// Pack types.
+#define VENC_K230_PACK_P 1
+
+#define VENC_K230_PACK_I 2
+
+#define VENC_K230_PACK_HEADER 3
+
+// Input pixel format: NV12 (Y plane, then interleaved UV plane).
+#define VENC_K230_PIXEL_NV12 1
+
+// Most packs in one stream (`VENC_PACK_CNT_MAX`).
+#define VENC_K230_PACK_CNT_MAX 12
+
 // The packet holds a keyframe (IDR or JPEG).
 #define VENC_PACKET_KEYFRAME 1
 
@@ -98,6 +207,12 @@ typedef struct venc_config venc_config;
 
 // A native encoder (opaque).
 typedef struct venc_encoder venc_encoder;
+
+// A Horizon encoder (opaque); all its state is its own.
+typedef struct venc_hobot venc_hobot;
+
+// A K230 device (opaque): the media manager and its four channels.
+typedef struct venc_k230_dev venc_k230_dev;
 
 // One coded unit (opaque).
 typedef struct venc_packet venc_packet;
@@ -153,6 +268,93 @@ typedef struct venc_frame {
   // Opaque value that comes back on this frame's packet(s).
   uint64_t user_tag;
 } venc_frame;
+
+// Channel attributes (`k_venc_chn_attr`, CanMV `ChnAttrStr`).
+typedef struct venc_k230_chn_attr {
+  // sizeof(venc_k230_chn_attr).
+  uint32_t struct_size;
+  // VENC_K230_PT_*.
+  uint32_t payload;
+  // VENC_K230_PROFILE_*.
+  uint32_t profile;
+  // H.264/H.265 128..4096 x 64..4096 (even); JPEG up to 8192 x 8192.
+  uint32_t width;
+  uint32_t height;
+  // IDR period in frames; 0 = 30.
+  uint32_t gop;
+  // CBR target / VBR average, kbps; 0 = 4000.
+  uint32_t bit_rate;
+  // VBR ceiling, kbps; 0 = twice bit_rate.
+  uint32_t max_bit_rate;
+  // Input frame rate; 0 = 30.
+  uint32_t src_frame_rate;
+  // Output frame rate <= src (frames are dropped evenly); 0 = src.
+  uint32_t dst_frame_rate;
+  // VENC_K230_RC_*: CBR/VBR/FIXQP for H.264/H.265, MJPEG_FIXQP for JPEG.
+  uint32_t rc_mode;
+  // FIXQP: QP of I frames (0..51).
+  uint32_t i_qp;
+  // FIXQP: QP of P frames (0..51).
+  uint32_t p_qp;
+  // MJPEG_FIXQP: quality factor 1..99; 0 = 45.
+  uint32_t q_factor;
+} venc_k230_chn_attr;
+
+// One NV12 picture in the caller's memory (`k_video_frame_info`).
+typedef struct venc_k230_frame {
+  // sizeof(venc_k230_frame).
+  uint32_t struct_size;
+  // VENC_K230_PIXEL_NV12.
+  uint32_t pixel_format;
+  uint32_t width;
+  uint32_t height;
+  // Plane start addresses: [0] Y, [1] interleaved UV, [2] unused.
+  const uint8_t *vir_addr[3];
+  // Bytes per row of each plane.
+  uint32_t stride[3];
+  uint32_t reserved;
+  // Presentation time in microseconds; comes back on the packs.
+  int64_t pts;
+} venc_k230_frame;
+
+// One pack of a stream.
+typedef struct venc_k230_pack {
+  // Valid until the stream is released (or its channel destroyed).
+  const uint8_t *data;
+  uint32_t len;
+  // VENC_K230_PACK_HEADER / _I / _P.
+  uint32_t pack_type;
+  // Microseconds.
+  int64_t pts;
+} venc_k230_pack;
+
+// One encoded frame (`k_venc_stream`): an IDR is a HEADER pack then an I
+// pack, a P frame one P pack, a JPEG picture one I pack.
+typedef struct venc_k230_stream {
+  // sizeof(venc_k230_stream); set by the caller.
+  uint32_t struct_size;
+  uint32_t pack_cnt;
+  // Per-channel stream number; release_stream checks it.
+  uint64_t seq;
+  struct venc_k230_pack packs[12];
+} venc_k230_stream;
+
+// Channel state (`k_venc_chn_status`).
+typedef struct venc_k230_chn_status {
+  // sizeof(venc_k230_chn_status); set by the caller.
+  uint32_t struct_size;
+  // 1 between start and stop.
+  uint32_t started;
+  // Frames sent, not yet encoded.
+  uint64_t left_pics;
+  // Encoded streams waiting for get_stream.
+  uint64_t left_streams;
+  // Streams got, not yet released.
+  uint64_t held_streams;
+  uint64_t frames_encoded;
+  // Frames dropped by src/dst frame-rate conversion.
+  uint64_t frames_dropped;
+} venc_k230_chn_status;
 
 // Counters of an encoder.
 typedef struct venc_encoder_stats {
@@ -234,6 +436,47 @@ venc_status venc_chip_list(const char **names, size_t cap, size_t *count);
 // Unknown name → VENC_ERR_INVALID_ARG.
 venc_status venc_chip_caps(const char *name, struct venc_caps *caps);
 
+// `libsrcampy.Encoder()`: a closed encoder with the X3 board config.
+int32_t venc_hobot_new(struct venc_hobot **out);
+
+// Frees an encoder (closing it if open). NULL is a no-op.
+void venc_hobot_free(struct venc_hobot *h);
+
+// Copies the encoder's last error text; returns its full length.
+size_t venc_hobot_last_error(const struct venc_hobot *h, char *buf, size_t cap);
+
+// Extension: overrides the board's fixed configuration before encode.
+// Keys: board (x3|x5), gop, fps, rc (cbr|vbr|fixqp), qp, quality (MJPEG).
+int32_t venc_hobot_set(struct venc_hobot *h, const char *key, const char *value);
+
+// `encode(type, [width, height], bits)`: type VENC_HOBOT_TYPE_*, bits in
+// kbps (0 = 8000). CBR, 30 fps, I/P, GOP 60 (H.264) / 30 (H.265) unless
+// overridden with venc_hobot_set. -1 if already open.
+int32_t venc_hobot_encode(struct venc_hobot *h,
+                          int32_t encode_type,
+                          int32_t width,
+                          int32_t height,
+                          int32_t bits);
+
+// `send_frame(nv12)`: exactly width*height*3/2 bytes, copied before
+// return. Blocks up to 2 s while the 5-deep queue is full, then -1.
+int32_t venc_hobot_send_frame(struct venc_hobot *h, const uint8_t *nv12, size_t len);
+
+// `get_frame()`: copies one whole encoded frame (SPS/PPS in-band before
+// each IDR) to `buf` and its size to `*len`. timeout_ms: -1 the board's
+// 2 s, 0 poll, > 0 ms; nothing → -1. A buffer smaller than the frame →
+// VENC_HOBOT_ERR_BUFFER_TOO_SMALL with the size needed in `*len` (buf may
+// be NULL with cap 0 to ask); the frame stays for the next call.
+int32_t venc_hobot_get_frame(struct venc_hobot *h,
+                             uint8_t *buf,
+                             size_t cap,
+                             size_t *len,
+                             int32_t timeout_ms);
+
+// `close()`: 0, or -1 if the encoder is not open. Frames not yet got are
+// dropped. The handle may encode again after.
+int32_t venc_hobot_close(struct venc_hobot *h);
+
 // Encodes one frame as ".jpg"/".jpeg", ".png" or ".bmp" into a new packet.
 // `quality` 1..100 for JPEG (0 = 85). On error, if `err` is not NULL, up to
 // `err_cap` bytes of explanation are written there (NUL-terminated).
@@ -243,6 +486,80 @@ venc_status venc_image_encode(const char *ext,
                               struct venc_packet **out,
                               char *err,
                               size_t err_cap);
+
+// Opens a device (the media manager) with VENC_K230_OPEN_* flags.
+int32_t venc_k230_open(uint32_t flags, struct venc_k230_dev **out);
+
+// Frees a device and every channel on it (held streams become invalid).
+// NULL is a no-op. Must not race other calls on the device.
+void venc_k230_close(struct venc_k230_dev *dev);
+
+// Copies the device's last error text; returns its full length.
+size_t venc_k230_last_error(const struct venc_k230_dev *dev, char *buf, size_t cap);
+
+// `Encoder.SetOutBufs`: output buffers of a channel; only before media_init
+// (VENC_K230_ERR_NOT_PERM after). buf_num 1..32 is also how many streams
+// may be held unreleased.
+int32_t venc_k230_set_out_bufs(struct venc_k230_dev *dev,
+                               int32_t chn,
+                               uint32_t buf_num,
+                               uint32_t width,
+                               uint32_t height);
+
+// `MediaManager.init()`.
+int32_t venc_k230_media_init(struct venc_k230_dev *dev);
+
+// `MediaManager.deinit()`: every channel must be destroyed first (BUSY).
+int32_t venc_k230_media_deinit(struct venc_k230_dev *dev);
+
+// `kd_mpi_venc_create_chn`: needs media_init (NOTREADY) and set_out_bufs
+// for the channel (NOT_CONFIG). H.265 reports NOT_SUPPORT while this
+// libvenc has no H.265 engine.
+int32_t venc_k230_create(struct venc_k230_dev *dev,
+                         int32_t chn,
+                         const struct venc_k230_chn_attr *attr);
+
+// `kd_mpi_venc_start_chn`: a started channel gives NOT_PERM.
+int32_t venc_k230_start(struct venc_k230_dev *dev, int32_t chn);
+
+// `kd_mpi_venc_stop_chn`: stops taking frames (those sent are still
+// encoded); idempotent.
+int32_t venc_k230_stop(struct venc_k230_dev *dev, int32_t chn);
+
+// `kd_mpi_venc_destroy_chn`: BUSY while started; unreleased streams of the
+// channel become invalid.
+int32_t venc_k230_destroy(struct venc_k230_dev *dev, int32_t chn);
+
+// `kd_mpi_venc_send_frame`: the picture is copied before return.
+// timeout_ms: -1 waits for room, 0 polls, > 0 ms; full → BUF_FULL.
+// A strict device checks 4 KiB plane alignment (BADADDR).
+int32_t venc_k230_send_frame(struct venc_k230_dev *dev,
+                             int32_t chn,
+                             const struct venc_k230_frame *frame,
+                             int32_t timeout_ms);
+
+// `kd_mpi_venc_get_stream`: one encoded frame as packs. timeout_ms: -1
+// waits (returns BUF_EMPTY if the channel is stopped with nothing in
+// flight), 0 polls, > 0 ms; nothing ready → BUF_EMPTY. When buf_num
+// streams are held unreleased → NOBUF.
+int32_t venc_k230_get_stream(struct venc_k230_dev *dev,
+                             int32_t chn,
+                             struct venc_k230_stream *stream,
+                             int32_t timeout_ms);
+
+// `kd_mpi_venc_release_stream`: gives the stream's buffers back; streams
+// are released in the order they were got (ILLEGAL_PARAM otherwise).
+int32_t venc_k230_release_stream(struct venc_k230_dev *dev,
+                                 int32_t chn,
+                                 const struct venc_k230_stream *stream);
+
+// `kd_mpi_venc_request_idr`: the next frame the channel encodes is an IDR.
+int32_t venc_k230_request_idr(struct venc_k230_dev *dev, int32_t chn);
+
+// `kd_mpi_venc_query_status`.
+int32_t venc_k230_query_status(struct venc_k230_dev *dev,
+                               int32_t chn,
+                               struct venc_k230_chn_status *status);
 
 // Creates a config with defaults (h264, i420, 30 fps, cbr 2 Mbit/s, chip
 // "generic"); width and height must be set before use.

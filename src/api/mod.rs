@@ -1,3 +1,5 @@
 //! Safe Rust, one module per personality.
 
+pub mod hobot;
+pub mod k230;
 pub mod native;

@@ -170,3 +170,49 @@ pub fn put<T>(out: *mut T, value: T) {
     // SAFETY: callers check `out` for NULL; it points at writable storage for T.
     unsafe { out.write(value) };
 }
+
+/// An error that carries a vendor's own status code (K230, Horizon), for
+/// personalities whose codes are not `venc_status`.
+pub trait CodeError {
+    fn code(&self) -> i32;
+    fn message(&self) -> &str;
+}
+
+/// Vendor codes a `with_handle_code` call returns for failures that happen
+/// before the body runs or outside it.
+pub struct BoundaryCodes {
+    pub null: i32,
+    pub poisoned: i32,
+    pub panic: i32,
+}
+
+/// `with_handle` for vendor personalities: the same NULL check, poison
+/// check, panic boundary and error text, but the body's error carries the
+/// vendor code to return. `Ok(code)` is returned as is.
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // C handles are raw pointers; NULL-checked.
+pub fn with_handle_code<T: Handle, E: CodeError>(
+    ptr: *const T,
+    codes: &BoundaryCodes,
+    body: impl FnOnce(&T) -> Result<i32, E>,
+) -> i32 {
+    // SAFETY: a non-NULL handle pointer came from our constructor (Box::into_raw)
+    // and, by the documented contract, is not freed while a call is running.
+    let Some(handle) = (unsafe { ptr.as_ref() }) else {
+        return codes.null;
+    };
+    let slot = handle.errors();
+    if slot.is_poisoned() {
+        return codes.poisoned;
+    }
+    match catch_unwind(AssertUnwindSafe(|| body(handle))) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            slot.set(e.message());
+            e.code()
+        }
+        Err(_) => {
+            slot.poison();
+            codes.panic
+        }
+    }
+}

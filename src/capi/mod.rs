@@ -13,7 +13,9 @@
 
 pub mod chip;
 pub mod frame;
+pub mod hobot;
 pub mod image;
+pub mod k230;
 pub mod macros;
 pub mod native;
 pub mod packet;

@@ -86,3 +86,41 @@ pub fn psnr_y_min(src: &[u8], decoded: &[u8], width: u32, height: u32) -> f64 {
         .map(|(a, b)| psnr(&a[..w * h], &b[..w * h]))
         .fold(f64::INFINITY, f64::min)
 }
+
+/// The test pattern as NV12 (Y plane, then interleaved UV).
+pub fn pattern_nv12(width: u32, height: u32, index: u32) -> Vec<u8> {
+    let i420 = pattern_i420(width, height, index);
+    let (w, h) = (width as usize, height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let mut out = i420[..w * h].to_vec();
+    let (u, v) = (&i420[w * h..w * h + cw * ch], &i420[w * h + cw * ch..]);
+    for i in 0..cw * ch {
+        out.push(u[i]);
+        out.push(v[i]);
+    }
+    out
+}
+
+/// Number of frames FFmpeg decodes from `path` (decoding must be silent).
+pub fn decoded_frames(path: &Path, input_format: Option<&str>, width: u32, height: u32) -> usize {
+    let (w, h) = (width as usize, height as usize);
+    let frame = w * h + 2 * w.div_ceil(2) * h.div_ceil(2);
+    let raw = decode_i420(path, input_format);
+    assert_eq!(raw.len() % frame, 0, "decoded size is not whole frames");
+    raw.len() / frame
+}
+
+/// NAL unit types (H.264: low 5 bits) found after Annex-B start codes.
+pub fn h264_nal_types(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 3 < data.len() {
+        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
+            out.push(data[i + 3] & 0x1f);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
