@@ -17,5 +17,6 @@ pub mod image;
 pub mod macros;
 pub mod native;
 pub mod packet;
+pub mod sail;
 pub mod status;
 pub mod version;
