@@ -4,6 +4,12 @@
  * no message and the exact frame count; the error codes are checked. */
 #include "common.h"
 
+#include <stddef.h>
+
+_Static_assert(sizeof(venc_sail_stats) == 80, "venc_sail_stats size");
+_Static_assert(offsetof(venc_sail_stats, queued) == 8, "venc_sail_stats.queued");
+_Static_assert(offsetof(venc_sail_stats, waiting) == 72, "venc_sail_stats.waiting");
+
 #define W 320
 #define H 240
 #define PARAMS "width=320:height=240:bitrate=1000:gop=32:gop_preset=2:framerate=25"
@@ -233,6 +239,13 @@ static void write_codes(void) {
 }
 
 int main(void) {
+    /* SAIL's video_write codes, unchanged. */
+    CHECK_EQ(VENC_SAIL_OK, 0);
+    CHECK_EQ(VENC_SAIL_QUEUE_FULL, -1);
+    CHECK_EQ(VENC_SAIL_ENCODE_FAILED, -2);
+    CHECK_EQ(VENC_SAIL_WRITE_FAILED, -3);
+    CHECK_EQ(VENC_SAIL_UNKNOWN_POLICY, -4);
+    CHECK_EQ(VENC_SAIL_NOT_SUPPORTED, 9);
     video_file("sail_out.mp4", 30);
     video_file("sail_out.h264", 25);
     pictures();

@@ -1062,3 +1062,88 @@ fn rtmp_server_killed_then_reconnect() {
     settle_recording(&rec, ng2);
     assert_eq!(decoded_frames(&rec, 320, 240) as u64, after);
 }
+
+/// `ffmpeg -rtsp_flags listen` recording `out` (killed when the guard drops).
+fn rtsp_listener(url: &str, out: &Path) -> Guard {
+    let child = Command::new("ffmpeg")
+        .args([
+            "-nostdin",
+            "-v",
+            "error",
+            "-rtsp_flags",
+            "listen",
+            "-i",
+            url,
+            "-c",
+            "copy",
+            "-y",
+        ])
+        .arg(out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ffmpeg");
+    Guard(Some(child))
+}
+
+#[test]
+fn rtsp_server_killed_then_reconnect() {
+    require!("ffmpeg", "ffprobe");
+    let d = fresh_dir("rtspkill");
+    let port = free_port();
+    let url = format!("rtsp://127.0.0.1:{port}/live");
+    let mut first = rtsp_listener(&url, &d.join("first.mkv"));
+    let end = Instant::now() + Duration::from_secs(10);
+    let enc = loop {
+        match open(&url, "h264_bm", &format!("{SMALL}:framerate=25"), 5, 3) {
+            Ok(e) => break e,
+            Err(e) if e.status == Status::Io && Instant::now() < end => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => panic!("open {url}: {e}"),
+        }
+    };
+    let pic = pattern_i420(320, 240, 0);
+    let v = i420_view(&pic, 320, 240);
+    for _ in 0..10 {
+        assert_eq!(code(enc.video_write(&v)), 0);
+    }
+    first.kill();
+    let start = Instant::now();
+    let mut got = 0;
+    while start.elapsed() < Duration::from_secs(20) {
+        got = code(enc.video_write(&v));
+        if got == -3 {
+            break;
+        }
+        assert!([0, -1].contains(&got), "{got}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("rtsp -3 after {:?}: {:?}", start.elapsed(), enc.stats());
+    assert_eq!(got, -3);
+    assert_eq!(enc.reconnect().unwrap_err().status, Status::Io);
+    assert_eq!(code(enc.video_write(&v)), -3);
+    let out = d.join("second.mkv");
+    let mut second = rtsp_listener(&url, &out);
+    let before = enc.stats().written;
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        match enc.reconnect() {
+            Ok(()) => break,
+            Err(e) if Instant::now() < end => {
+                println!("reconnect: {e}");
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => panic!("reconnect: {e}"),
+        }
+    }
+    for _ in 0..25 {
+        assert_eq!(code(enc.video_write(&v)), 0);
+    }
+    enc.release(false).unwrap();
+    let after = enc.stats().written - before;
+    assert!(after >= 25, "{:?}", enc.stats());
+    assert!(second.wait(Duration::from_secs(20)), "ffmpeg did not exit");
+    assert_eq!(decoded_frames(&out, 320, 240) as u64, after);
+}
