@@ -931,6 +931,9 @@ fn rtmp_to_nginx() {
     let rec = d.join("cam.flv");
     settle_recording(&rec, ng);
     assert_eq!(decoded_frames(&rec, 320, 240), n as usize);
+    let dur = container_duration(&rec);
+    println!("rtmp recording: duration {dur}");
+    assert!((dur - 2.0).abs() <= 0.042, "duration {dur}");
 }
 
 #[test]
@@ -1005,6 +1008,7 @@ fn rtsp_to_ffmpeg_listen() {
     assert_eq!(decoded_frames(&out, 320, 240), n as usize);
     let dur = container_duration(&out);
     println!("rtsp: duration {dur}");
+    assert!((dur - 1.6).abs() <= 0.042, "duration {dur}");
 }
 
 #[test]
