@@ -3,3 +3,4 @@
 pub mod hobot;
 pub mod k230;
 pub mod native;
+pub mod sail;

@@ -19,5 +19,6 @@ pub mod k230;
 pub mod macros;
 pub mod native;
 pub mod packet;
+pub mod sail;
 pub mod status;
 pub mod version;
