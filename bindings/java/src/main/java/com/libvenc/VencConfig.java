@@ -48,7 +48,7 @@ public final class VencConfig implements AutoCloseable {
 
     String lastError() {
         byte[] buf = new byte[1024];
-        VencNative.LIB.venc_config_last_error(state.handle, buf, buf.length);
+        VencNative.LIB.venc_config_last_error(state.handle, buf, new SizeT(buf.length));
         return VencNative.cString(buf);
     }
 
@@ -67,11 +67,11 @@ public final class VencConfig implements AutoCloseable {
     /** The effective value of a key; "keys" lists all keys. */
     public synchronized String get(String key) {
         byte[] buf = new byte[128];
-        long[] len = new long[1];
-        int st = VencNative.LIB.venc_config_get(handle(), key, buf, buf.length, len);
+        SizeT.ByRef len = new SizeT.ByRef();
+        int st = VencNative.LIB.venc_config_get(handle(), key, buf, new SizeT(buf.length), len);
         if (st == VencException.ERR_BUFFER_TOO_SMALL) {
-            buf = new byte[Math.toIntExact(len[0]) + 1];
-            st = VencNative.LIB.venc_config_get(handle(), key, buf, buf.length, len);
+            buf = new byte[Math.toIntExact(len.getValue()) + 1];
+            st = VencNative.LIB.venc_config_get(handle(), key, buf, new SizeT(buf.length), len);
         }
         if (st != 0) throw new VencException(st, lastError());
         return VencNative.cString(buf);

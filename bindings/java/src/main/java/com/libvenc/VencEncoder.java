@@ -73,7 +73,7 @@ public final class VencEncoder implements AutoCloseable {
 
     private VencException error(Pointer h, int st) {
         byte[] buf = new byte[1024];
-        VencNative.LIB.venc_encoder_last_error(h, buf, buf.length);
+        VencNative.LIB.venc_encoder_last_error(h, buf, new SizeT(buf.length));
         return new VencException(st, VencNative.cString(buf));
     }
 
@@ -203,7 +203,7 @@ public final class VencEncoder implements AutoCloseable {
         Memory mem = VencNative.fill(cf, f, null);
         PointerByReference out = new PointerByReference();
         byte[] err = new byte[512];
-        int st = VencNative.LIB.venc_image_encode(ext, cf, quality, out, err, err.length);
+        int st = VencNative.LIB.venc_image_encode(ext, cf, quality, out, err, new SizeT(err.length));
         java.lang.ref.Reference.reachabilityFence(mem);
         if (st != 0) throw new VencException(st, VencNative.cString(err));
         Pointer pkt = out.getValue();
@@ -212,6 +212,27 @@ public final class VencEncoder implements AutoCloseable {
         } finally {
             VencNative.LIB.venc_packet_free(pkt);
         }
+    }
+
+    /** Chip profile names ("generic", ...). */
+    public static String[] chips() {
+        SizeT.ByRef count = new SizeT.ByRef();
+        int st = VencNative.LIB.venc_chip_list(null, new SizeT(0), count);
+        if (st != 0) throw new VencException(st, "venc_chip_list failed");
+        int n = Math.toIntExact(count.getValue());
+        if (n == 0) return new String[0];
+        Memory names = new Memory((long) n * com.sun.jna.Native.POINTER_SIZE);
+        st = VencNative.LIB.venc_chip_list(names, new SizeT(n), count);
+        if (st != 0) throw new VencException(st, "venc_chip_list failed");
+        return names.getStringArray(0, n);
+    }
+
+    /** What the chip called {@code name} accepts; ERR_INVALID_ARG for an unknown name. */
+    public static VencNative.venc_caps chipCaps(String name) {
+        VencNative.venc_caps caps = new VencNative.venc_caps();
+        int st = VencNative.LIB.venc_chip_caps(name, caps);
+        if (st != 0) throw new VencException(st, "chip \"" + name + "\" is unknown");
+        return caps;
     }
 
     /** The loaded library's version, "MAJOR.MINOR.PATCH". */

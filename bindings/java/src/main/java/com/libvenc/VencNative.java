@@ -18,17 +18,17 @@ public final class VencNative {
     /** The loaded library (libvenc.so, found on LD_LIBRARY_PATH or jna.library.path). */
     public static final Lib LIB = Native.load("venc", Lib.class);
 
-    /** The functions of venc.h. size_t is mapped to long (LP64 only). */
+    /** The functions of venc.h (size_t is {@link SizeT}). */
     public interface Lib extends Library {
-        int venc_chip_list(Pointer names, long cap, long[] count);
+        int venc_chip_list(Pointer names, SizeT cap, SizeT.ByRef count);
         int venc_chip_caps(String name, venc_caps caps);
-        int venc_image_encode(String ext, venc_frame frame, int quality, PointerByReference out, byte[] err, long errCap);
+        int venc_image_encode(String ext, venc_frame frame, int quality, PointerByReference out, byte[] err, SizeT errCap);
 
         int venc_config_new(PointerByReference out);
         int venc_config_set(Pointer cfg, String key, String value);
-        int venc_config_get(Pointer cfg, String key, byte[] buf, long cap, long[] len);
+        int venc_config_get(Pointer cfg, String key, byte[] buf, SizeT cap, SizeT.ByRef len);
         void venc_config_free(Pointer cfg);
-        long venc_config_last_error(Pointer cfg, byte[] buf, long cap);
+        SizeT venc_config_last_error(Pointer cfg, byte[] buf, SizeT cap);
 
         int venc_encoder_new(Pointer cfg, PointerByReference out);
         int venc_encoder_send_frame(Pointer enc, venc_frame frame);
@@ -38,10 +38,10 @@ public final class VencNative {
         int venc_encoder_set_bitrate(Pointer enc, int bitsPerSecond);
         int venc_encoder_set_qp(Pointer enc, int qp);
         int venc_encoder_get_stats(Pointer enc, venc_encoder_stats stats);
-        long venc_encoder_last_error(Pointer enc, byte[] buf, long cap);
+        SizeT venc_encoder_last_error(Pointer enc, byte[] buf, SizeT cap);
         void venc_encoder_free(Pointer enc);
 
-        int venc_packet_data(Pointer pkt, PointerByReference data, long[] size);
+        int venc_packet_data(Pointer pkt, PointerByReference data, SizeT.ByRef size);
         int venc_packet_info(Pointer pkt, venc_packet_meta info);
         void venc_packet_free(Pointer pkt);
 
@@ -146,10 +146,11 @@ public final class VencNative {
         int st = LIB.venc_packet_info(pkt, meta);
         if (st != 0) throw new VencException(st, "venc_packet_info failed");
         PointerByReference data = new PointerByReference();
-        long[] size = new long[1];
+        SizeT.ByRef size = new SizeT.ByRef();
         st = LIB.venc_packet_data(pkt, data, size);
         if (st != 0) throw new VencException(st, "venc_packet_data failed");
-        byte[] bytes = size[0] == 0 ? new byte[0] : data.getValue().getByteArray(0, Math.toIntExact(size[0]));
+        long n = size.getValue();
+        byte[] bytes = n == 0 ? new byte[0] : data.getValue().getByteArray(0, Math.toIntExact(n));
         return new VencPacket(bytes, meta.flags, meta.pts, meta.dts, meta.user_tag, meta.frame_type);
     }
 

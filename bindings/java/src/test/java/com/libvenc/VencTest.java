@@ -231,4 +231,20 @@ public class VencTest {
             assertTrue(e.getMessage(), e.getMessage().contains("tiff"));
         }
     }
+
+    @Test
+    public void chipsAndCaps() {
+        String[] chips = VencEncoder.chips();
+        assertEquals("generic", chips[0]);
+        VencNative.venc_caps caps = VencEncoder.chipCaps("generic");
+        assertTrue((caps.codecs & 1) != 0);
+        assertTrue(caps.max_width > 0);
+        try {
+            VencEncoder.chipCaps("nope");
+            fail("unknown chip accepted");
+        } catch (VencException e) {
+            assertEquals(VencException.ERR_INVALID_ARG, e.status());
+        }
+        assertEquals(VencEncoder.version(), VencNative.LIB.venc_version());
+    }
 }
