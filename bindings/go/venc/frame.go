@@ -130,7 +130,7 @@ func (f *Frame) validate() error {
 		if stride < row || stride > 1<<31-1 {
 			return newError(StatusInvalidArg, fmt.Sprintf("plane %d stride %d is smaller than the %d bytes a row of %v at width %d needs", i, stride, row, f.Format, f.Width))
 		}
-		if need := stride*(rows-1) + row; len(f.Planes[i]) < need {
+		if need := int64(stride)*int64(rows-1) + int64(row); int64(len(f.Planes[i])) < need {
 			return newError(StatusInvalidArg, fmt.Sprintf("plane %d holds %d bytes but %d rows of stride %d need %d", i, len(f.Planes[i]), rows, stride, need))
 		}
 	}

@@ -195,7 +195,12 @@ func (enc *Encoder) Close() {
 
 func (enc *Encoder) lastError() string {
 	var buf [512]C.char
-	C.venc_encoder_last_error(enc.e, &buf[0], C.size_t(len(buf)))
+	n := C.venc_encoder_last_error(enc.e, &buf[0], C.size_t(len(buf)))
+	if int(n) >= len(buf) {
+		big := make([]C.char, int(n)+1)
+		C.venc_encoder_last_error(enc.e, &big[0], C.size_t(len(big)))
+		return C.GoString(&big[0])
+	}
 	return C.GoString(&buf[0])
 }
 
