@@ -144,8 +144,10 @@ fn problems_exit_non_zero_with_one_line() {
     expect_failure(&["-c", "vp9", inp, out], 2, "vp9");
     expect_failure(&["-", out], 1, "-s WIDTHxHEIGHT");
     expect_failure(&["missing.y4m", out], 1, "missing.y4m");
+    let mkv = dir.join("o.mkv");
+    expect_failure(&[inp, mkv.to_str().unwrap()], 1, "Matroska");
     let mp4 = dir.join("o.mp4");
-    expect_failure(&[inp, mp4.to_str().unwrap()], 1, "MP4");
+    expect_failure(&["-c", "mjpeg", inp, mp4.to_str().unwrap()], 1, "mjpeg");
     expect_failure(&["-c", "mjpeg", inp, out], 1, "mjpeg");
     // A raw file whose size does not match -s.
     let raw = dir.join("in.yuv");
@@ -172,4 +174,43 @@ fn help_is_usable() {
     ] {
         assert!(help.contains(needle), "help lacks {needle}");
     }
+}
+
+#[test]
+fn containers_decode_with_exact_count_and_duration() {
+    if !common::have("ffmpeg") || !common::have("ffprobe") {
+        eprintln!("skipped: ffmpeg/ffprobe not installed");
+        return;
+    }
+    let dir = common::tmpdir("cli-containers");
+    let input = dir.join("in.y4m");
+    write_y4m(&input, 50);
+    for ext in ["mp4", "ts", "flv"] {
+        let output = dir.join(format!("out.{ext}"));
+        let o = venc().arg(&input).arg(&output).output().unwrap();
+        assert!(o.status.success(), "{ext}: {}", stderr(&o));
+        let decoded = common::decode_i420(&output, None);
+        assert_eq!(frame_count(&decoded), 50, "{ext}");
+        let probe = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&output)
+            .output()
+            .unwrap();
+        let duration: f64 = String::from_utf8_lossy(&probe.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0.0);
+        assert!(
+            (duration - 2.0).abs() <= 0.041,
+            "{ext}: duration {duration}"
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
 }

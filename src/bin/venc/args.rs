@@ -9,7 +9,9 @@ INPUT   a .y4m file (size and frame rate come from its header), a raw
         video file (give -s WxH and, unless it is i420, --pix-fmt), or -
         for standard input (Y4M or raw, detected from the first bytes)
 OUTPUT  an Annex-B elementary stream: .h264/.264, .h265/.265/.hevc,
-        or Motion JPEG: .mjpeg/.mjpg. The codec follows the extension.
+        or Motion JPEG: .mjpeg/.mjpg (the codec follows the extension);
+        a container: .mp4, .ts, .flv (H.264 unless -c h265);
+        a live push: rtsp://host:port/path or rtmp://host/app/stream;
         - writes the stream to standard output (H.264 unless -c).
 
 Options:
