@@ -15,4 +15,5 @@ pub mod macros;
 pub mod native;
 pub mod packet;
 pub mod status;
+pub mod v4l2;
 pub mod version;
