@@ -134,8 +134,9 @@ impl Inner {
         }
     }
 
+    /// Settings that shape the stream are fixed while CAPTURE streams.
     fn busy(&self) -> bool {
-        self.session.is_some() || self.out_q.streaming || self.cap_q.streaming
+        self.cap_q.streaming
     }
 
     fn in_flight(&self) -> bool {
@@ -247,6 +248,7 @@ impl Inner {
         }
         self.deliver();
         if self.m.draining
+            && !self.m.next_buf_last
             && self.pushed >= self.drain_target
             && self.received >= self.drain_target
             && self.pending.is_empty()
@@ -358,16 +360,14 @@ impl Inner {
         }
     }
 
+    /// Everything queued before STOP is encoded: flag the newest finished
+    /// CAPTURE buffer LAST, or return an empty one, or (no CAPTURE buffer
+    /// queued) stay draining until the next QBUF(CAPTURE), as the kernel's
+    /// mem2mem core does.
     fn finish_drain(&mut self) {
-        self.m.drain_finished();
         self.events.eos();
-        self.mark_last();
-    }
-
-    /// The end of the stream: flag the newest finished CAPTURE buffer LAST,
-    /// or return an empty one, or remember to do so at the next QBUF.
-    fn mark_last(&mut self) {
         if self.cap_q.flag_newest_done(BUF_FLAG_LAST) {
+            self.m.drain_finished();
             return;
         }
         self.m.next_buf_last = true;
@@ -381,6 +381,7 @@ impl Inner {
         if let Some(&idx) = self.cap_q.queued.front() {
             self.cap_q.complete(idx, 0, BUF_FLAG_LAST, (0, 0));
             self.m.next_buf_last = false;
+            self.m.drain_finished();
         }
     }
 
@@ -557,7 +558,7 @@ impl Emulated {
         self.check()?;
         *cap = v4l2_capability::default();
         fill_str(&mut cap.driver, "venc");
-        fill_str(&mut cap.card, "libvenc emulated stateful encoder");
+        fill_str(&mut cap.card, "libvenc emulated encoder");
         fill_str(&mut cap.bus_info, "platform:venc-v4l2");
         cap.version = 6 << 16;
         cap.device_caps = CAP_VIDEO_M2M | CAP_VIDEO_M2M_MPLANE | CAP_STREAMING | CAP_EXT_PIX_FORMAT;
