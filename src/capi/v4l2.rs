@@ -15,7 +15,7 @@ use super::macros::{c_str, ffi_boundary, give, put, take, ErrorSlot, Handle};
 use super::native::last_error;
 use crate::api::v4l2::buffers::BufInfo;
 use crate::api::v4l2::uapi::*;
-use crate::api::v4l2::{CtrlOp, Device, Emulated, V4l2Error, VResult};
+use crate::api::v4l2::{CtrlOp, Device, Emulated, KernelNode, V4l2Error, VResult};
 
 /// An open V4L2 encoder, emulated or a kernel node (opaque).
 pub struct venc_v4l2 {
@@ -113,18 +113,7 @@ pub extern "C" fn venc_v4l2_last_error(h: *const venc_v4l2, buf: *mut c_char, ca
 #[no_mangle]
 pub extern "C" fn venc_v4l2_ioctl(h: *mut venc_v4l2, request: c_ulong, arg: *mut c_void) -> c_int {
     call(h, |h| match &h.dev {
-        Device::Kernel(k) => {
-            // SAFETY: the caller passes the struct the kernel expects for request.
-            let r = unsafe { k.ioctl(request as libc::Ioctl, arg) };
-            if r < 0 {
-                Err(V4l2Error::new(
-                    -r,
-                    format!("the device refused ioctl {request:#x}"),
-                ))
-            } else {
-                Ok(())
-            }
-        }
+        Device::Kernel(k) => kernel_ioctl(k, request, arg),
         Device::Emulated(e) => emulated_ioctl(e, request as libc::Ioctl, arg),
     })
 }
@@ -154,17 +143,28 @@ pub extern "C" fn venc_v4l2_mmap(
 /// Unmaps what venc_v4l2_mmap mapped. Returns 0 or -errno.
 #[no_mangle]
 pub extern "C" fn venc_v4l2_munmap(h: *mut venc_v4l2, addr: *mut c_void, length: usize) -> c_int {
-    call(h, |_| {
-        // SAFETY: the caller unmaps a mapping it got from venc_v4l2_mmap.
-        if unsafe { libc::munmap(addr, length) } != 0 {
-            let e = std::io::Error::last_os_error();
-            return Err(V4l2Error::new(
-                e.raw_os_error().unwrap_or(libc::EINVAL),
-                format!("munmap: {e}"),
-            ));
-        }
+    call(h, |_| unmap(addr, length))
+}
+
+fn unmap(addr: *mut c_void, length: usize) -> VResult<()> {
+    // SAFETY: the caller unmaps a mapping it got from venc_v4l2_mmap.
+    if unsafe { libc::munmap(addr, length) } != 0 {
+        let e = std::io::Error::last_os_error();
+        let errno = e.raw_os_error().unwrap_or(libc::EINVAL);
+        return Err(V4l2Error::new(errno, format!("munmap: {e}")));
+    }
+    Ok(())
+}
+
+fn kernel_ioctl(k: &KernelNode, request: c_ulong, arg: *mut c_void) -> VResult<()> {
+    // SAFETY: the caller passes the struct the kernel expects for request.
+    let r = unsafe { k.ioctl(request as libc::Ioctl, arg) };
+    if r < 0 {
+        let message = format!("the device refused ioctl {request:#x}");
+        Err(V4l2Error::new(-r, message))
+    } else {
         Ok(())
-    })
+    }
 }
 
 /// poll(2): waits up to `timeout_ms` (-1 forever) for POLLIN (a CAPTURE
@@ -211,6 +211,8 @@ enum BufOp {
     Dequeue,
 }
 
+// c_ulong is 32 bits on ILP32 targets, so its casts to u64 stay.
+#[allow(clippy::unnecessary_cast)]
 fn buffer_ioctl(e: &Emulated, arg: *mut c_void, op: BufOp) -> VResult<()> {
     with_arg(arg, |b: &mut v4l2_buffer| {
         let mplane = is_mplane(b.type_);

@@ -432,17 +432,22 @@ fn fill_format(f: &mut v4l2_format, fourcc: u32, w: u32, h: u32, bpl: u32, size:
     *f = v4l2_format::default();
     f.type_ = type_;
     if is_mplane(type_) {
-        let mut mp = v4l2_pix_format_mplane::default();
-        mp.width = w;
-        mp.height = h;
-        mp.pixelformat = fourcc;
-        mp.field = FIELD_NONE;
-        mp.colorspace = cs;
-        mp.num_planes = 1;
-        mp.plane_fmt[0] = v4l2_plane_pix_format {
-            sizeimage: size,
-            bytesperline: bpl,
+        let mut plane_fmt = [v4l2_plane_pix_format {
+            sizeimage: 0,
+            bytesperline: 0,
             reserved: [0; 6],
+        }; VIDEO_MAX_PLANES];
+        plane_fmt[0].sizeimage = size;
+        plane_fmt[0].bytesperline = bpl;
+        let mp = v4l2_pix_format_mplane {
+            width: w,
+            height: h,
+            pixelformat: fourcc,
+            field: FIELD_NONE,
+            colorspace: cs,
+            plane_fmt,
+            num_planes: 1,
+            ..v4l2_pix_format_mplane::default()
         };
         f.fmt.pix_mp = mp;
     } else {

@@ -27,7 +27,7 @@ pub use kernel::KernelNode;
 
 /// An open encoder: ours, or a kernel node.
 pub enum Device {
-    Emulated(Emulated),
+    Emulated(Box<Emulated>),
     Kernel(KernelNode),
 }
 
@@ -36,9 +36,10 @@ impl Device {
     /// node opened with `flags` (open(2) flags; O_NONBLOCK applies to both).
     pub fn open(path: Option<&str>, flags: i32) -> VResult<Device> {
         match path {
-            None | Some("emulated") | Some("") => Ok(Device::Emulated(Emulated::new(
-                flags & libc::O_NONBLOCK != 0,
-            ))),
+            None | Some("emulated") | Some("") => {
+                let nonblock = flags & libc::O_NONBLOCK != 0;
+                Ok(Device::Emulated(Box::new(Emulated::new(nonblock))))
+            }
             Some(p) => KernelNode::open(p, flags).map(Device::Kernel),
         }
     }

@@ -604,6 +604,7 @@ mod tests {
     /// Compiles a C program against the kernel's <linux/videodev2.h> and
     /// compares every struct size and ioctl number with ours.
     #[test]
+    #[allow(clippy::unnecessary_cast)] // libc::Ioctl is not u64 everywhere
     fn layouts_match_the_kernel_header() {
         let dir = std::env::temp_dir().join(format!("venc-v4l2-layout-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
