@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <linux/videodev2.h>
 
 #define W 320
@@ -41,6 +43,8 @@ struct mbuf {
 static struct mbuf out_bufs[NBUF], cap_bufs[NBUF];
 static int out_free[NBUF];
 static int cap_queued; /* CAPTURE buffers we have queued and not dequeued */
+static uint32_t out_mem = V4L2_MEMORY_MMAP, cap_mem = V4L2_MEMORY_MMAP;
+static int out_fd[NBUF]; /* DMABUF fds of the OUTPUT buffers */
 
 static int xioctl(unsigned long req, void *arg) { return venc_v4l2_ioctl(dev, req, arg); }
 
@@ -289,11 +293,28 @@ static void init_buf(struct v4l2_buffer *b, struct v4l2_plane *pl, uint32_t type
     memset(b, 0, sizeof *b);
     memset(pl, 0, sizeof *pl);
     b->type = type;
-    b->memory = V4L2_MEMORY_MMAP;
+    b->memory = type == cap_type ? cap_mem : out_mem;
     b->index = index;
     if (mplane) {
         b->m.planes = pl;
         b->length = 1;
+    }
+    if (index >= NBUF)
+        return;
+    if (b->memory == V4L2_MEMORY_USERPTR) {
+        struct mbuf *m = type == cap_type ? &cap_bufs[index] : &out_bufs[index];
+        if (mplane) {
+            pl->m.userptr = (unsigned long)m->p;
+            pl->length = (uint32_t)m->len;
+        } else {
+            b->m.userptr = (unsigned long)m->p;
+            b->length = (uint32_t)m->len;
+        }
+    } else if (b->memory == V4L2_MEMORY_DMABUF) {
+        if (mplane)
+            pl->m.fd = out_fd[index];
+        else
+            b->m.fd = out_fd[index];
     }
 }
 
@@ -545,6 +566,129 @@ static void check_decode(const char *path, const uint8_t *src, int frames) {
     free(dec);
 }
 
+/* USERPTR, CREATE_BUFS, EXPBUF and DMABUF import: a second encoder handle
+ * exports its MMAP OUTPUT buffers; this one imports them as DMABUF OUTPUT
+ * buffers and encodes into CAPTURE buffers in our own (USERPTR) memory. */
+#define N4 6
+static void memory_phase(void) {
+    venc_v4l2 *exporter = NULL, *enc = NULL;
+    CHECK_EQ(venc_v4l2_open("emulated", O_RDWR | O_NONBLOCK, &exporter), 0);
+    CHECK_EQ(venc_v4l2_open(NULL, O_RDWR | O_NONBLOCK, &enc), 0);
+    if (!exporter || !enc)
+        return;
+    dev = exporter;
+    struct v4l2_format f;
+    set_pix(&f, out_type, raw_fmt, W, H);
+    IOCTL_OK(VIDIOC_S_FMT, &f);
+    struct v4l2_requestbuffers r;
+    memset(&r, 0, sizeof r);
+    r.count = 2;
+    r.type = out_type;
+    r.memory = V4L2_MEMORY_MMAP;
+    IOCTL_OK(VIDIOC_REQBUFS, &r);
+    for (uint32_t i = 0; i < 2; i++) {
+        struct v4l2_exportbuffer x;
+        memset(&x, 0, sizeof x);
+        x.type = out_type;
+        x.index = i;
+        x.flags = O_CLOEXEC | O_RDWR;
+        IOCTL_OK(VIDIOC_EXPBUF, &x);
+        out_fd[i] = x.fd;
+        CHECK(x.fd >= 0);
+        out_bufs[i].len = raw_size;
+        out_bufs[i].p = mmap(NULL, raw_size, PROT_READ | PROT_WRITE, MAP_SHARED, x.fd, 0);
+        CHECK(out_bufs[i].p != MAP_FAILED);
+        out_free[i] = 1;
+    }
+    out_free[2] = out_free[3] = 0;
+    struct v4l2_exportbuffer x;
+    memset(&x, 0, sizeof x);
+    x.type = out_type;
+    x.index = 7;
+    IOCTL_ERR(VIDIOC_EXPBUF, &x, EINVAL);
+
+    dev = enc;
+    setup_formats();
+    struct v4l2_event_subscription sub;
+    memset(&sub, 0, sizeof sub);
+    sub.type = V4L2_EVENT_EOS;
+    IOCTL_OK(VIDIOC_SUBSCRIBE_EVENT, &sub);
+    memset(&r, 0, sizeof r);
+    r.count = 2;
+    r.type = out_type;
+    r.memory = V4L2_MEMORY_DMABUF;
+    IOCTL_OK(VIDIOC_REQBUFS, &r);
+    CHECK_EQ(r.count, 2);
+    CHECK(r.capabilities & V4L2_BUF_CAP_SUPPORTS_DMABUF);
+    out_mem = V4L2_MEMORY_DMABUF;
+
+    struct v4l2_create_buffers cb;
+    memset(&cb, 0, sizeof cb);
+    cb.count = 3;
+    cb.memory = V4L2_MEMORY_USERPTR;
+    cb.format.type = cap_type;
+    IOCTL_OK(VIDIOC_G_FMT, &cb.format);
+    IOCTL_OK(VIDIOC_CREATE_BUFS, &cb);
+    CHECK_EQ(cb.index, 0);
+    CHECK_EQ(cb.count, 3);
+    cb.count = 0;
+    IOCTL_OK(VIDIOC_CREATE_BUFS, &cb);
+    CHECK_EQ(cb.index, 3);
+    cap_mem = V4L2_MEMORY_USERPTR;
+    for (int i = 0; i < 3; i++) {
+        cap_bufs[i].len = cap_size;
+        cap_bufs[i].p = malloc(cap_size);
+    }
+    /* Too short a user buffer, or a bad fd, is refused. */
+    struct v4l2_buffer b;
+    struct v4l2_plane pl;
+    init_buf(&b, &pl, cap_type, 0);
+    if (mplane)
+        pl.length = 100;
+    else
+        b.length = 100;
+    IOCTL_ERR(VIDIOC_QBUF, &b, EINVAL);
+    init_buf(&b, &pl, out_type, 0);
+    if (mplane)
+        pl.m.fd = -1;
+    else
+        b.m.fd = -1;
+    IOCTL_ERR(VIDIOC_QBUF, &b, EINVAL);
+
+    cap_queued = 0;
+    for (uint32_t i = 0; i < 3; i++)
+        queue_capture(i);
+    int type = (int)cap_type;
+    IOCTL_OK(VIDIOC_STREAMON, &type);
+    type = (int)out_type;
+    IOCTL_OK(VIDIOC_STREAMON, &type);
+
+    char path[512];
+    ct_tmp(is_h26x() ? "v4l2_stream_3.bin" : "v4l2_stream_mjpeg_3.bin", path, sizeof path);
+    size_t fs = (size_t)W * H * 3 / 2;
+    uint8_t *src = malloc(fs * N4);
+    struct stream s3 = {.file = fopen(path, "wb"), .expect_ts = 2000, .name = "stream 3"};
+    for (uint32_t t = 0; t < N4; t++) {
+        send_frame(1000 + t, src + fs * t);
+        take_capture(&s3);
+    }
+    drain(&s3);
+    CHECK_EQ(s3.frames, N4);
+    fclose(s3.file);
+    venc_v4l2_close(enc);
+    dev = exporter;
+    for (int i = 0; i < 2; i++) {
+        munmap(out_bufs[i].p, raw_size);
+        close(out_fd[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        free(cap_bufs[i].p);
+    venc_v4l2_close(exporter);
+    dev = NULL;
+    check_decode(path, src, N4);
+    free(src);
+}
+
 int main(int argc, char **argv) {
     const char *coded = argc > 1 ? argv[1] : getenv("VENC_V4L2_CODED");
     const char *api = argc > 2 ? argv[2] : getenv("VENC_V4L2_API");
@@ -629,7 +773,7 @@ int main(int argc, char **argv) {
         memset(&r, 0, sizeof r);
         r.count = 2;
         r.type = out_type;
-        r.memory = V4L2_MEMORY_DMABUF;
+        r.memory = V4L2_MEMORY_OVERLAY; /* not a buffer memory: refused, buffers kept */
         IOCTL_ERR(VIDIOC_REQBUFS, &r, EINVAL);
         void *p = NULL;
         CHECK_EQ(venc_v4l2_mmap(dev, 4096, 0x12345000, &p), -EINVAL);
@@ -772,6 +916,8 @@ int main(int argc, char **argv) {
     IOCTL_OK(VIDIOC_S_FMT, &f); /* no buffers: allowed again */
     venc_v4l2_close(dev);
 
+    if (emulated)
+        memory_phase();
     check_decode(path1, src1, N1 + N2);
     check_decode(path2, src2, N3);
     free(src1);

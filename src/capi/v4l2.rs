@@ -250,13 +250,19 @@ fn buffer_ioctl(e: &Emulated, arg: *mut c_void, op: BufOp) -> VResult<()> {
             p0 = unsafe { ptr::read_unaligned(p) };
             info.bytesused = p0.bytesused;
             info.length = p0.length;
-            if b.memory == MEMORY_USERPTR {
-                // SAFETY: USERPTR selects the userptr member.
-                info.m = unsafe { p0.m.userptr } as u64;
-            }
-        } else if b.memory == MEMORY_USERPTR {
-            // SAFETY: USERPTR selects the userptr member.
-            info.m = unsafe { b.m.userptr } as u64;
+            // SAFETY: the memory type selects the union member.
+            info.m = match b.memory {
+                MEMORY_USERPTR => unsafe { p0.m.userptr as u64 },
+                MEMORY_DMABUF => unsafe { p0.m.fd as u32 as u64 },
+                _ => 0,
+            };
+        } else {
+            // SAFETY: the memory type selects the union member.
+            info.m = match b.memory {
+                MEMORY_USERPTR => unsafe { b.m.userptr as u64 },
+                MEMORY_DMABUF => unsafe { b.m.fd as u32 as u64 },
+                _ => 0,
+            };
         }
         match op {
             BufOp::Query => e.querybuf(&mut info)?,
@@ -283,11 +289,11 @@ fn buffer_ioctl(e: &Emulated, arg: *mut c_void, op: BufOp) -> VResult<()> {
             p0.bytesused = info.bytesused;
             p0.length = info.length;
             p0.data_offset = 0;
-            if info.memory == MEMORY_USERPTR {
-                p0.m.userptr = info.m as c_ulong;
-            } else {
-                p0.m = v4l2_plane_m { userptr: 0 };
-                p0.m.mem_offset = info.m as u32;
+            p0.m = v4l2_plane_m { userptr: 0 };
+            match info.memory {
+                MEMORY_USERPTR => p0.m.userptr = info.m as c_ulong,
+                MEMORY_DMABUF => p0.m.fd = info.m as i32,
+                _ => p0.m.mem_offset = info.m as u32,
             }
             // SAFETY: as above, the first plane is writable.
             unsafe { ptr::write_unaligned(p, p0) };
@@ -296,11 +302,11 @@ fn buffer_ioctl(e: &Emulated, arg: *mut c_void, op: BufOp) -> VResult<()> {
         } else {
             b.bytesused = info.bytesused;
             b.length = info.length;
-            if info.memory == MEMORY_USERPTR {
-                b.m.userptr = info.m as c_ulong;
-            } else {
-                b.m = v4l2_buffer_m { userptr: 0 };
-                b.m.offset = info.m as u32;
+            b.m = v4l2_buffer_m { userptr: 0 };
+            match info.memory {
+                MEMORY_USERPTR => b.m.userptr = info.m as c_ulong,
+                MEMORY_DMABUF => b.m.fd = info.m as i32,
+                _ => b.m.offset = info.m as u32,
             }
         }
         Ok(())
@@ -359,6 +365,8 @@ fn emulated_ioctl(e: &Emulated, request: libc::Ioctl, arg: *mut c_void) -> VResu
         VIDIOC_TRY_FMT => with_arg(arg, |f| e.s_fmt(f, false)),
         VIDIOC_REQBUFS => with_arg(arg, |r| e.reqbufs(r)),
         VIDIOC_QUERYBUF => buffer_ioctl(e, arg, BufOp::Query),
+        VIDIOC_CREATE_BUFS => with_arg(arg, |c| e.create_bufs(c)),
+        VIDIOC_EXPBUF => with_arg(arg, |x| e.expbuf(x)),
         VIDIOC_QBUF => buffer_ioctl(e, arg, BufOp::Queue),
         VIDIOC_DQBUF => buffer_ioctl(e, arg, BufOp::Dequeue),
         VIDIOC_STREAMON => with_arg(arg, |t: &mut i32| e.streamon(*t as u32)),

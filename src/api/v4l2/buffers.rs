@@ -15,6 +15,13 @@ pub const MAX_BUFFERS: u32 = 32;
 pub const CAPTURE_OFFSET_BASE: u32 = 1 << 30;
 const PAGE: usize = 4096;
 
+fn check_memory(memory: u32) -> VResult<()> {
+    match memory {
+        MEMORY_MMAP | MEMORY_USERPTR | MEMORY_DMABUF => Ok(()),
+        _ => Err(einval(format!("memory type {memory} is not supported"))),
+    }
+}
+
 /// Anonymous shared memory: a memfd, mapped once for the encoder's own use.
 pub struct MemFd {
     fd: OwnedFd,
@@ -65,6 +72,61 @@ impl MemFd {
                 len,
             })
         }
+    }
+
+    /// Maps a client's dma-buf (or any mappable fd) of at least `min_len`
+    /// bytes; the fd is duplicated, the client keeps its own.
+    pub fn import(client_fd: i32, min_len: usize) -> VResult<MemFd> {
+        if client_fd < 0 {
+            return Err(einval(format!("DMABUF fd {client_fd} is invalid")));
+        }
+        // SAFETY: plain syscalls on the client's fd; results are checked and
+        // the duplicate is owned from here on.
+        unsafe {
+            let raw = libc::fcntl(client_fd, libc::F_DUPFD_CLOEXEC, 0);
+            if raw < 0 {
+                return Err(os_error("DMABUF fd"));
+            }
+            let fd = OwnedFd::from_raw_fd(raw);
+            let end = libc::lseek(raw, 0, libc::SEEK_END);
+            if end < 0 || (end as usize) < min_len {
+                return Err(einval(format!(
+                    "DMABUF of {end} bytes is smaller than the {min_len} the format needs"
+                )));
+            }
+            let len = end as usize;
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                raw,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return Err(os_error("mmap of the DMABUF"));
+            }
+            Ok(MemFd {
+                fd,
+                ptr: NonNull::new_unchecked(p.cast()),
+                len,
+            })
+        }
+    }
+
+    /// EXPBUF: a new fd for the same memory, owned by the caller.
+    pub fn export(&self, cloexec: bool) -> VResult<i32> {
+        let cmd = if cloexec {
+            libc::F_DUPFD_CLOEXEC
+        } else {
+            libc::F_DUPFD
+        };
+        // SAFETY: duplicates our own fd; the new one belongs to the caller.
+        let fd = unsafe { libc::fcntl(self.fd.as_raw_fd(), cmd, 0) };
+        if fd < 0 {
+            return Err(os_error("EXPBUF"));
+        }
+        Ok(fd)
     }
 
     pub fn as_slice(&self) -> &[u8] {
@@ -124,6 +186,8 @@ enum Backing {
         addr: usize,
         len: usize,
     },
+    /// A client dma-buf, mapped at QBUF (with the client's fd number).
+    DmaBuf(Option<(i32, MemFd)>),
 }
 
 /// One buffer as QUERYBUF/QBUF/DQBUF see it, for both the single- and the
@@ -208,11 +272,7 @@ impl Queue {
     /// REQBUFS: frees every buffer, then allocates `count` (clamped to
     /// 1..=MAX_BUFFERS) of `size` bytes. Returns the number allocated.
     pub fn reqbufs(&mut self, count: u32, memory: u32, type_: u32, size: u32) -> VResult<u32> {
-        if memory != MEMORY_MMAP && memory != MEMORY_USERPTR {
-            return Err(einval(format!(
-                "memory type {memory} is not supported (MMAP and USERPTR are)"
-            )));
-        }
+        check_memory(memory)?;
         if self.streaming {
             return Err(V4l2Error::new(
                 libc::EBUSY,
@@ -227,13 +287,50 @@ impl Queue {
         if count == 0 {
             return Ok(0);
         }
-        let count = count.min(MAX_BUFFERS);
         self.size = size;
+        self.add(count.min(MAX_BUFFERS))
+    }
+
+    /// CREATE_BUFS: adds up to `count` buffers of at least `size` bytes.
+    /// Returns (index of the first, number added); count 0 only reports.
+    pub fn create_bufs(
+        &mut self,
+        count: u32,
+        memory: u32,
+        type_: u32,
+        size: u32,
+    ) -> VResult<(u32, u32)> {
+        check_memory(memory)?;
+        let first = self.bufs.len() as u32;
+        if !self.bufs.is_empty() && memory != self.memory {
+            return Err(einval(format!(
+                "memory {memory} differs from the queue's memory {}",
+                self.memory
+            )));
+        }
+        if count == 0 {
+            return Ok((first, 0));
+        }
+        if self.bufs.is_empty() {
+            self.memory = memory;
+            self.type_ = type_;
+            self.size = size;
+        } else if size > self.size {
+            return Err(einval(format!(
+                "buffers of {size} bytes cannot join a queue of {}-byte buffers",
+                self.size
+            )));
+        }
+        let n = count.min(MAX_BUFFERS - first.min(MAX_BUFFERS));
+        self.add(n).map(|n| (first, n))
+    }
+
+    fn add(&mut self, count: u32) -> VResult<u32> {
         for _ in 0..count {
-            let backing = if memory == MEMORY_MMAP {
-                Backing::Mmap(MemFd::new(size as usize)?)
-            } else {
-                Backing::UserPtr { addr: 0, len: 0 }
+            let backing = match self.memory {
+                MEMORY_MMAP => Backing::Mmap(MemFd::new(self.size as usize)?),
+                MEMORY_USERPTR => Backing::UserPtr { addr: 0, len: 0 },
+                _ => Backing::DmaBuf(None),
             };
             self.bufs.push(Buffer {
                 backing,
@@ -246,6 +343,18 @@ impl Queue {
             });
         }
         Ok(count)
+    }
+
+    /// EXPBUF: an fd for MMAP buffer `index`.
+    pub fn export(&self, index: u32, plane: u32, cloexec: bool) -> VResult<i32> {
+        let i = self.check_index(index)?;
+        if plane != 0 {
+            return Err(einval("buffers have one plane"));
+        }
+        match &self.bufs[i].backing {
+            Backing::Mmap(m) => m.export(cloexec),
+            _ => Err(einval("only MMAP buffers can be exported")),
+        }
     }
 
     fn check_index(&self, index: u32) -> VResult<usize> {
@@ -274,6 +383,7 @@ impl Queue {
         let m = match &b.backing {
             Backing::Mmap(_) => u64::from(self.offset(index)),
             Backing::UserPtr { addr, .. } => *addr as u64,
+            Backing::DmaBuf(d) => d.as_ref().map_or(0, |(fd, _)| *fd as u64),
         };
         BufInfo {
             index: index as u32,
@@ -317,6 +427,10 @@ impl Queue {
             }
             *addr = info.m as usize;
             *len = info.length as usize;
+        }
+        if let Backing::DmaBuf(d) = &mut b.backing {
+            *d = None;
+            *d = Some((info.m as i32, MemFd::import(info.m as i32, size as usize)?));
         }
         if capture {
             b.bytesused = 0;
@@ -392,6 +506,8 @@ impl Queue {
     pub fn data(&self, index: usize) -> &[u8] {
         match &self.bufs[index].backing {
             Backing::Mmap(m) => &m.as_slice()[..self.size as usize],
+            Backing::DmaBuf(Some((_, m))) => &m.as_slice()[..self.size as usize],
+            Backing::DmaBuf(None) => &[],
             // SAFETY: the client gave this memory with QBUF and, by the V4L2
             // USERPTR contract, keeps it valid until the buffer is dequeued.
             Backing::UserPtr { addr, len } => unsafe {
@@ -404,6 +520,8 @@ impl Queue {
         let size = self.size as usize;
         match &mut self.bufs[index].backing {
             Backing::Mmap(m) => &mut m.as_mut_slice()[..size],
+            Backing::DmaBuf(Some((_, m))) => &mut m.as_mut_slice()[..size],
+            Backing::DmaBuf(None) => &mut [],
             // SAFETY: as in data(); the buffer is queued, so the client does
             // not touch it until DQBUF.
             Backing::UserPtr { addr, len } => unsafe {
@@ -442,7 +560,7 @@ mod tests {
         let mut q = Queue::new(false);
         assert_eq!(q.qbuf(&out_info(0)).unwrap_err().errno, libc::EINVAL);
         assert_eq!(
-            q.reqbufs(2, MEMORY_DMABUF, BUF_TYPE_VIDEO_OUTPUT, 4096)
+            q.reqbufs(2, 3, BUF_TYPE_VIDEO_OUTPUT, 4096)
                 .unwrap_err()
                 .errno,
             libc::EINVAL
@@ -469,6 +587,35 @@ mod tests {
         assert_eq!(unsafe { *p.cast::<u8>() }, 9);
         // SAFETY: unmapping what map_for_client mapped.
         unsafe { libc::munmap(p, 5000) };
+        // EXPBUF, then import the export as DMABUF on another queue.
+        let fd = q.export(0, 0, true).unwrap();
+        let mut c = Queue::new(true);
+        assert_eq!(
+            c.create_bufs(1, MEMORY_DMABUF, BUF_TYPE_VIDEO_CAPTURE, 5000)
+                .unwrap(),
+            (0, 1)
+        );
+        assert_eq!(
+            c.create_bufs(0, MEMORY_DMABUF, BUF_TYPE_VIDEO_CAPTURE, 5000)
+                .unwrap(),
+            (1, 0)
+        );
+        assert_eq!(
+            c.create_bufs(1, MEMORY_MMAP, BUF_TYPE_VIDEO_CAPTURE, 5000)
+                .unwrap_err()
+                .errno,
+            libc::EINVAL
+        );
+        let info = BufInfo {
+            memory: MEMORY_DMABUF,
+            m: fd as u64,
+            ..BufInfo::default()
+        };
+        c.qbuf(&info).unwrap();
+        assert_eq!(c.data(0)[0], 9);
+        assert_eq!(c.info(0).m, fd as u64);
+        // SAFETY: closing the fd EXPBUF gave us.
+        unsafe { libc::close(fd) };
         q.streaming = true;
         assert_eq!(
             q.reqbufs(0, MEMORY_MMAP, BUF_TYPE_VIDEO_OUTPUT, 0)

@@ -22,6 +22,9 @@ use crate::engine::session::Session;
 use crate::error::Status;
 use crate::frame::{to_yuv420, PixelFormat, Yuv420};
 
+/// Memory types REQBUFS/CREATE_BUFS report.
+const BUF_CAPS: u32 = BUF_CAP_SUPPORTS_MMAP | BUF_CAP_SUPPORTS_USERPTR | BUF_CAP_SUPPORTS_DMABUF;
+
 /// Which EXT_CTRLS ioctl.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CtrlOp {
@@ -656,9 +659,44 @@ impl Emulated {
         };
         let n = g.queue(capture).reqbufs(r.count, r.memory, r.type_, size)?;
         r.count = n;
-        r.capabilities = BUF_CAP_SUPPORTS_MMAP | BUF_CAP_SUPPORTS_USERPTR;
+        r.capabilities = BUF_CAPS;
         r.flags = 0;
         r.reserved = [0; 3];
+        Ok(())
+    }
+
+    /// CREATE_BUFS: `format.sizeimage` may ask for bigger buffers, not smaller.
+    pub fn create_bufs(&self, c: &mut v4l2_create_buffers) -> VResult<()> {
+        let mut g = self.lock()?;
+        let capture = check_type(c.format.type_)?;
+        let size = read_format(&c.format).4;
+        let need = if capture {
+            g.cap_size()
+        } else {
+            g.raw.sizeimage
+        };
+        if size != 0 && size < need {
+            return Err(einval(format!(
+                "sizeimage {size} is smaller than the {need} bytes the format needs"
+            )));
+        }
+        let q = g.queue(capture);
+        let (first, n) = q.create_bufs(c.count, c.memory, c.format.type_, size.max(need))?;
+        c.index = first;
+        c.count = n;
+        c.capabilities = BUF_CAPS;
+        Ok(())
+    }
+
+    /// EXPBUF: a dma-buf-like fd (a memfd) for a MMAP buffer.
+    pub fn expbuf(&self, e: &mut v4l2_exportbuffer) -> VResult<()> {
+        let g = self.lock()?;
+        let q = if check_type(e.type_)? {
+            &g.cap_q
+        } else {
+            &g.out_q
+        };
+        e.fd = q.export(e.index, e.plane, e.flags & libc::O_CLOEXEC as u32 != 0)?;
         Ok(())
     }
 
