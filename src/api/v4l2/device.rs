@@ -1226,4 +1226,101 @@ mod tests {
         let b = dq(&dev, BUF_TYPE_VIDEO_CAPTURE).unwrap();
         assert_eq!(b.timestamp, (99, 0));
     }
+
+    #[test]
+    fn packet_larger_than_the_buffer_is_an_error() {
+        let dev = Emulated::new(false);
+        let mut cap = fmt(BUF_TYPE_VIDEO_CAPTURE, PIX_FMT_JPEG, 0, 0);
+        // SAFETY: writing the single-planar member of a zeroed format.
+        unsafe { cap.fmt.pix.sizeimage = 4096 };
+        dev.s_fmt(&mut cap, true).unwrap();
+        // SAFETY: reading back what G/S_FMT filled.
+        assert_eq!(unsafe { cap.fmt.pix.sizeimage }, 4096);
+        dev.s_fmt(
+            &mut fmt(BUF_TYPE_VIDEO_OUTPUT, PIX_FMT_YUV420, 256, 256),
+            true,
+        )
+        .unwrap();
+        let mut c = v4l2_control {
+            id: CID_JPEG_COMPRESSION_QUALITY,
+            value: 100,
+        };
+        dev.s_ctrl(&mut c).unwrap();
+        for type_ in [BUF_TYPE_VIDEO_OUTPUT, BUF_TYPE_VIDEO_CAPTURE] {
+            let mut r = v4l2_requestbuffers {
+                count: 1,
+                type_,
+                memory: MEMORY_MMAP,
+                ..v4l2_requestbuffers::default()
+            };
+            dev.reqbufs(&mut r).unwrap();
+        }
+        let len = 256 * 256 * 3 / 2;
+        let p = dev.mmap(len, 0).unwrap().cast::<u8>();
+        let mut x: u32 = 1;
+        for i in 0..len {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            // SAFETY: p maps len bytes of OUTPUT buffer 0.
+            unsafe { *p.add(i) = (x >> 16) as u8 };
+        }
+        // SAFETY: unmapping what mmap mapped.
+        unsafe { libc::munmap(p.cast(), len) };
+        dev.streamon(BUF_TYPE_VIDEO_OUTPUT).unwrap();
+        dev.streamon(BUF_TYPE_VIDEO_CAPTURE).unwrap();
+        qbuf(&dev, BUF_TYPE_VIDEO_CAPTURE, 0, 0);
+        qbuf(&dev, BUF_TYPE_VIDEO_OUTPUT, 0, 3);
+        let b = dq(&dev, BUF_TYPE_VIDEO_CAPTURE).unwrap();
+        assert_eq!(b.flags & BUF_FLAG_ERROR, BUF_FLAG_ERROR);
+        assert_eq!(b.bytesused, 0);
+        assert_eq!(b.timestamp, (3, 0));
+    }
+
+    #[test]
+    fn output_streamoff_ends_the_drain() {
+        let dev = Emulated::new(true);
+        setup(&dev, PIX_FMT_H264, 2);
+        dev.streamon(BUF_TYPE_VIDEO_OUTPUT).unwrap();
+        dev.streamon(BUF_TYPE_VIDEO_CAPTURE).unwrap();
+        let mut stop = v4l2_encoder_cmd {
+            cmd: ENC_CMD_STOP,
+            ..v4l2_encoder_cmd::default()
+        };
+        // Nothing queued on CAPTURE: the drain waits for a buffer.
+        dev.encoder_cmd(&mut stop, false).unwrap();
+        assert_eq!(
+            dev.encoder_cmd(&mut stop, false).unwrap_err().errno,
+            libc::EBUSY
+        );
+        assert_eq!(
+            dq(&dev, BUF_TYPE_VIDEO_CAPTURE).unwrap_err().errno,
+            libc::EAGAIN
+        );
+        dev.streamoff(BUF_TYPE_VIDEO_OUTPUT).unwrap();
+        qbuf(&dev, BUF_TYPE_VIDEO_CAPTURE, 0, 0);
+        let b = dq(&dev, BUF_TYPE_VIDEO_CAPTURE).unwrap();
+        assert_eq!((b.bytesused, b.flags & BUF_FLAG_LAST), (0, BUF_FLAG_LAST));
+        assert_eq!(
+            dq(&dev, BUF_TYPE_VIDEO_CAPTURE).unwrap_err().errno,
+            libc::EPIPE
+        );
+        // STREAMON(OUTPUT) resumes.
+        dev.streamon(BUF_TYPE_VIDEO_OUTPUT).unwrap();
+        stop.cmd = ENC_CMD_START;
+        dev.encoder_cmd(&mut stop, false).unwrap();
+        qbuf(&dev, BUF_TYPE_VIDEO_CAPTURE, 1, 0);
+        qbuf(&dev, BUF_TYPE_VIDEO_OUTPUT, 0, 5);
+        let mut got = None;
+        for _ in 0..500 {
+            match dq(&dev, BUF_TYPE_VIDEO_CAPTURE) {
+                Ok(b) => {
+                    got = Some(b);
+                    break;
+                }
+                Err(e) => assert_eq!(e.errno, libc::EAGAIN),
+            }
+            assert_eq!(dev.poll(libc::POLLIN, 20).map(|_| ()), Ok(()));
+        }
+        let b = got.expect("a CAPTURE buffer");
+        assert!(b.bytesused > 0);
+    }
 }
