@@ -1231,8 +1231,7 @@ mod tests {
     fn packet_larger_than_the_buffer_is_an_error() {
         let dev = Emulated::new(false);
         let mut cap = fmt(BUF_TYPE_VIDEO_CAPTURE, PIX_FMT_JPEG, 0, 0);
-        // SAFETY: writing the single-planar member of a zeroed format.
-        unsafe { cap.fmt.pix.sizeimage = 4096 };
+        cap.fmt.pix.sizeimage = 4096;
         dev.s_fmt(&mut cap, true).unwrap();
         // SAFETY: reading back what G/S_FMT filled.
         assert_eq!(unsafe { cap.fmt.pix.sizeimage }, 4096);
