@@ -23,6 +23,26 @@
 #include <unistd.h>
 #include <linux/videodev2.h>
 
+/* The struct sizes libvenc's #[repr(C)] copies are built with on LP64
+ * (x86_64, aarch64); the Rust unit test uapi::layouts_match_the_kernel_header
+ * compares every size and ioctl number with this header too. */
+#if __SIZEOF_POINTER__ == 8
+_Static_assert(sizeof(struct v4l2_capability) == 104, "v4l2_capability");
+_Static_assert(sizeof(struct v4l2_format) == 208, "v4l2_format");
+_Static_assert(sizeof(struct v4l2_pix_format_mplane) == 192, "v4l2_pix_format_mplane");
+_Static_assert(sizeof(struct v4l2_requestbuffers) == 20, "v4l2_requestbuffers");
+_Static_assert(sizeof(struct v4l2_buffer) == 88, "v4l2_buffer");
+_Static_assert(sizeof(struct v4l2_plane) == 64, "v4l2_plane");
+_Static_assert(sizeof(struct v4l2_ext_control) == 20, "v4l2_ext_control");
+_Static_assert(sizeof(struct v4l2_ext_controls) == 32, "v4l2_ext_controls");
+_Static_assert(sizeof(struct v4l2_event) == 136, "v4l2_event");
+_Static_assert(sizeof(struct v4l2_encoder_cmd) == 40, "v4l2_encoder_cmd");
+_Static_assert(sizeof(struct v4l2_streamparm) == 204, "v4l2_streamparm");
+_Static_assert(sizeof(struct v4l2_create_buffers) == 256, "v4l2_create_buffers");
+_Static_assert(VIDIOC_QBUF == 0xc058560f, "VIDIOC_QBUF");
+_Static_assert(VIDIOC_ENCODER_CMD == 0xc028564d, "VIDIOC_ENCODER_CMD");
+#endif
+
 #define W 320
 #define H 180
 #define NBUF 4
@@ -697,6 +717,17 @@ int main(int argc, char **argv) {
     coded_fmt = fourcc_of(coded && strlen(coded) == 4 ? coded : "H264");
     raw_fmt = fourcc_of(raw && strlen(raw) == 4 ? raw : "NV12");
     emulated = path == NULL || strcmp(path, "emulated") == 0;
+
+    /* Pass-through: errno of the open and of the ioctl come back negated. */
+    venc_v4l2 *node = NULL;
+    CHECK_EQ(venc_v4l2_open("/nonexistent/video9", O_RDWR, &node), -ENOENT);
+    CHECK(node == NULL);
+    CHECK_EQ(venc_v4l2_open("/dev/null", O_RDWR, &node), 0);
+    if (node) {
+        struct v4l2_capability nc;
+        CHECK_EQ(venc_v4l2_ioctl(node, VIDIOC_QUERYCAP, &nc), -ENOTTY);
+        venc_v4l2_close(node);
+    }
 
     CHECK_EQ(venc_v4l2_open(path, O_RDWR | O_NONBLOCK, &dev), 0);
     if (!dev)
