@@ -276,6 +276,9 @@ typedef struct venc_packet venc_packet;
 // venc_sail_free must not race them.
 typedef struct venc_sail venc_sail;
 
+// An open V4L2 encoder, emulated or a kernel node (opaque).
+typedef struct venc_v4l2 venc_v4l2;
+
 // C status type: 0 OK, positive flow codes, negative errors.
 typedef int32_t venc_status;
 
@@ -802,6 +805,35 @@ void venc_sail_free(struct venc_sail *h);
 // Static text for a status code ("unknown status" for codes not listed);
 // never NULL, never freed.
 const char *venc_status_str(venc_status status);
+
+// Opens an encoder. `path` NULL or "emulated": libvenc's own encoder;
+// otherwise a device node such as "/dev/video0" opened with `flags`
+// (open(2) flags, 0 = O_RDWR). O_NONBLOCK in `flags` makes DQBUF return
+// -EAGAIN instead of waiting, for both kinds. Returns 0 or -errno.
+int venc_v4l2_open(const char *path, uint32_t flags, struct venc_v4l2 **out);
+
+// Closes the encoder; NULL is a no-op. Client mappings of MMAP buffers
+// stay valid until venc_v4l2_munmap.
+void venc_v4l2_close(struct venc_v4l2 *h);
+
+// Copies the last error text; returns its full length.
+size_t venc_v4l2_last_error(const struct venc_v4l2 *h, char *buf, size_t cap);
+
+// ioctl(2) on the encoder: `request` is a VIDIOC_* number and `arg` its
+// struct, exactly as for the kernel. Returns 0 or -errno.
+int venc_v4l2_ioctl(struct venc_v4l2 *h, unsigned long request, void *arg);
+
+// Maps a MMAP buffer: `offset` is its m.offset (or m.planes[0].m.mem_offset)
+// from QUERYBUF. Mapped read/write, shared. Returns 0 or -errno.
+int venc_v4l2_mmap(struct venc_v4l2 *h, size_t length, int64_t offset, void **out);
+
+// Unmaps what venc_v4l2_mmap mapped. Returns 0 or -errno.
+int venc_v4l2_munmap(struct venc_v4l2 *h, void *addr, size_t length);
+
+// poll(2): waits up to `timeout_ms` (-1 forever) for POLLIN (a CAPTURE
+// buffer is ready), POLLOUT (an OUTPUT buffer is free), POLLPRI (an
+// event). `*revents` gets the result (0 on timeout). Returns 0 or -errno.
+int venc_v4l2_poll(struct venc_v4l2 *h, short events, int timeout_ms, short *revents);
 
 // "MAJOR.MINOR.PATCH" of the loaded library; static, never NULL.
 const char *venc_version(void);

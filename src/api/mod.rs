@@ -4,3 +4,4 @@ pub mod hobot;
 pub mod k230;
 pub mod native;
 pub mod sail;
+pub mod v4l2;

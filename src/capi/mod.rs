@@ -21,4 +21,5 @@ pub mod native;
 pub mod packet;
 pub mod sail;
 pub mod status;
+pub mod v4l2;
 pub mod version;
