@@ -54,11 +54,11 @@ fn polyfit3(xs: &[f64], ys: &[f64]) -> Option<[f64; 4]> {
     for (&x, &y) in xs.iter().zip(ys) {
         let t = x - m;
         let pow = [1.0, t, t * t, t * t * t];
-        for i in 0..4 {
-            for j in 0..4 {
-                a[i][j] += pow[i] * pow[j];
+        for (row, &pi) in a.iter_mut().zip(&pow) {
+            for (cell, &pj) in row.iter_mut().zip(&pow) {
+                *cell += pi * pj;
             }
-            a[i][4] += pow[i] * y;
+            row[4] += pi * y;
         }
     }
     // Gaussian elimination with partial pivoting.
@@ -68,11 +68,12 @@ fn polyfit3(xs: &[f64], ys: &[f64]) -> Option<[f64; 4]> {
             return None;
         }
         a.swap(col, piv);
-        for r in 0..4 {
+        let pivot = a[col];
+        for (r, row) in a.iter_mut().enumerate() {
             if r != col {
-                let f = a[r][col] / a[col][col];
-                for c in col..5 {
-                    a[r][c] -= f * a[col][c];
+                let f = row[col] / pivot[col];
+                for (cell, &p) in row.iter_mut().zip(&pivot).skip(col) {
+                    *cell -= f * p;
                 }
             }
         }
