@@ -337,6 +337,7 @@ fn run() -> Result<(), String> {
     if env_flag("VENC_BENCH_PICTURES", true) {
         print!("{}", picture_table(&clips));
     }
+    println!("\nload average at end: {}", load_average());
     Ok(())
 }
 
@@ -353,10 +354,17 @@ fn machine_line() -> String {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    let load = std::fs::read_to_string("/proc/loadavg")
+    format!(
+        "machine: {cpu}, {cores} CPUs available, load average at start {}",
+        load_average()
+    )
+}
+
+/// The 1, 5 and 15 minute load averages, as /proc/loadavg gives them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default();
-    format!("machine: {cpu}, {cores} CPUs available, load average at start {load}")
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn load_frames(clip: &Clip) -> Result<Vec<u8>, String> {
