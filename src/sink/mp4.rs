@@ -91,7 +91,10 @@ impl Sink for Mp4Sink {
             cfg.vps = ps.vps.clone();
             cfg.fragment_duration_ms = 1000;
             let mut mux = FragmentedMuxer::new(cfg).map_err(|e| {
-                SinkError::protocol(format!("{}: cannot create MP4 muxer: {e}", self.path))
+                SinkError::protocol(format!(
+                    "{}: cannot create MP4 muxer: {e}",
+                    super::redact_url(&self.path)
+                ))
             })?;
             let mut init = mux.init_segment();
             if codec == VideoCodec::H265 {

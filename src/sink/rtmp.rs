@@ -35,22 +35,29 @@ fn perr(target: &str, e: impl std::fmt::Debug) -> SinkError {
     SinkError::protocol(format!("{target}: RTMP session error: {e:?}"))
 }
 
+/// Parses an RTMP target into its URL, application and stream key: app is
+/// everything between the host and the last '/', the key the last segment
+/// (query kept). Pure: no connection is made.
+pub fn parse_url(target: &str) -> Result<(Url, String, String), SinkError> {
+    let url = Url::parse(target, 1935)?;
+    let path = url.path.trim_start_matches('/');
+    let (app, key) = match path.rfind('/') {
+        Some(i) => (path[..i].to_string(), path[i + 1..].to_string()),
+        None => (path.to_string(), String::new()),
+    };
+    if app.is_empty() || key.is_empty() {
+        return Err(SinkError::new(
+            SinkErrorKind::BadTarget,
+            format!("RTMP URL needs /app/streamkey: {}", url.public()),
+        ));
+    }
+    Ok((url, app, key))
+}
+
 impl RtmpSink {
     pub fn open(target: &str, info: &StreamInfo) -> Result<Self, SinkError> {
-        let url = Url::parse(target, 1935)?;
+        let (url, app, key) = parse_url(target)?;
         let public = url.public();
-        // app = everything between host and the last '/', key = last segment (query kept)
-        let path = url.path.trim_start_matches('/');
-        let (app, key) = match path.rfind('/') {
-            Some(i) => (path[..i].to_string(), path[i + 1..].to_string()),
-            None => (path.to_string(), String::new()),
-        };
-        if app.is_empty() || key.is_empty() {
-            return Err(SinkError::new(
-                SinkErrorKind::BadTarget,
-                format!("RTMP URL needs /app/streamkey: {public}"),
-            ));
-        }
         let mut stream = url.connect()?;
         let cerr = |m: String| SinkError::new(SinkErrorKind::Connect, format!("{public}: {m}"));
 
