@@ -218,10 +218,18 @@ impl RtmpSink {
         }
     }
 
+    /// The socket, taken out while `send_results` borrows `self`; callers
+    /// put it back. Missing only after `finish`.
+    fn take_stream(&mut self) -> Result<TcpStream, SinkError> {
+        self.stream
+            .take()
+            .ok_or_else(|| SinkError::protocol(format!("{}: write after finish", self.target)))
+    }
+
     /// Process whatever the server sent (acks, pings); detect a closed peer.
     fn drain_input(&mut self) -> Result<(), SinkError> {
         let mut buf = [0u8; 16 * 1024];
-        let mut stream = self.stream.take().unwrap();
+        let mut stream = self.take_stream()?;
         let mut events = Vec::new();
         let r = (|| -> Result<(), SinkError> {
             for _ in 0..64 {
@@ -253,7 +261,7 @@ impl RtmpSink {
             .session
             .publish_video_data(Bytes::from(body), RtmpTimestamp::new(ts), false)
             .map_err(|e| perr(&self.target, e))?;
-        let stream = self.stream.take().unwrap();
+        let stream = self.take_stream()?;
         let mut ev = Vec::new();
         let res = self.send_results(&stream, vec![r], &mut ev);
         self.stream = Some(stream);
@@ -307,7 +315,7 @@ impl Sink for RtmpSink {
             }
             if result.is_ok() {
                 if let Ok(res) = self.session.stop_publishing() {
-                    let stream = self.stream.take().unwrap();
+                    let stream = self.take_stream()?;
                     let mut ev = Vec::new();
                     result = self.send_results(&stream, res, &mut ev);
                     self.stream = Some(stream);
