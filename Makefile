@@ -9,7 +9,7 @@ REL := target/release
 LIB := target/lib
 DESTDIR ?=
 
-.PHONY: all build header check-header install uninstall demo test help clean
+.PHONY: all build header check-header install uninstall demo test test-bindings help clean
 
 all: build
 
@@ -55,9 +55,13 @@ demo:
 test:
 	./scripts/test-all
 
+# Go (go test -race) and Java (JUnit 4) binding tests against target/prefix.
+test-bindings:
+	./scripts/test-bindings
+
 clean:
 	$(CARGO) clean
 	rm -rf ctests/build*
 
 help:
-	@echo "make [build] | install [PREFIX=/usr/local] | demo | test | header | check-header | uninstall | clean"
+	@echo "make [build] | install [PREFIX=/usr/local] | demo | test | test-bindings | header | check-header | uninstall | clean"

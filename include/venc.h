@@ -193,6 +193,40 @@
 
 #define VENC_FRAME_TYPE_B 4
 
+// video_write: the picture was converted and queued.
+#define VENC_SAIL_OK 0
+
+// video_write: the queue is full (policy 0, or policy 3 after its bound).
+#define VENC_SAIL_QUEUE_FULL -1
+
+// video_write: the last encode failed (reported once; the picture was not taken).
+#define VENC_SAIL_ENCODE_FAILED -2
+
+// video_write: a write or push failed; returned until a successful reconnect.
+#define VENC_SAIL_WRITE_FAILED -3
+
+// video_write: the queue is full and the abort policy is not 0..3.
+#define VENC_SAIL_UNKNOWN_POLICY -4
+
+// video_write: the chip cannot do this conversion (BM1684 rules).
+#define VENC_SAIL_NOT_SUPPORTED 9
+
+// video_write: not a SAIL code; the call itself was invalid (NULL or bad
+// picture, picture-only or released encoder, internal panic).
+#define VENC_SAIL_BAD_CALL -100
+
+// Abort policies (what video_write does when the queue is full).
+#define VENC_SAIL_POLICY_REJECT 0
+
+#define VENC_SAIL_POLICY_DROP_OLDEST 1
+
+#define VENC_SAIL_POLICY_DROP_ALL 2
+
+#define VENC_SAIL_POLICY_BLOCK 3
+
+// venc_sail_release flag: throw away the queued pictures instead of encoding them.
+#define VENC_SAIL_RELEASE_DISCARD 1
+
 #define VENC_VERSION_MAJOR 0
 
 #define VENC_VERSION_MINOR 1
@@ -216,6 +250,34 @@ typedef struct venc_k230_dev venc_k230_dev;
 
 // One coded unit (opaque).
 typedef struct venc_packet venc_packet;
+
+// A SAIL encoder (opaque), after Sophgo's `sail.Encoder`.
+//
+// enc_params is `key=value` joined by `:`. Keys (defaults): width (1920),
+// height (1080), framerate (25), bitrate (2000 kbps), gop (32), gop_preset
+// (3; 1 all-I, 2 IPP, 3 IBB, 4 IBPBP, 5 IBBBP, 6 IPPPP, 7 IBBBB, 8 random
+// access, 9 IPP), qp (-1; >= 0 means constant QP and bitrate is ignored),
+// mb_rc, bg, nr, weightp (0 or 1; accepted, no effect on the host
+// engines). The engines code I and P only: gop_preset 3, 4, 5, 7 and 8
+// give an IPP stream and say so in the warning text. libvenc keys:
+// chip=bm1684x (default) or chip=bm1684 selects that chip's conversion
+// rules; block_ms (default 5000) bounds how long abort policy 3 waits.
+// A token without '=' or a non-integer value fails the constructor,
+// naming it; unknown keys are warnings (venc_sail_last_error right after
+// venc_sail_new). Limits: width >= 256, height >= 128, at most 8192x4096,
+// even sizes (H.264) or multiples of 8 (H.265).
+//
+// Conversion in video_write: BM1684X converts any VENC_PIX_* picture and
+// resizes it to the encode size. BM1684 resizes only BGR24/RGB24/I420/
+// GRAY8 pictures and only with pix_fmt "I420"; any other picture must
+// already have the encode size, else VENC_SAIL_NOT_SUPPORTED (9).
+//
+// Threading: calls on one venc_sail may come from different threads;
+// venc_sail_free must not race them.
+typedef struct venc_sail venc_sail;
+
+// An open V4L2 encoder, emulated or a kernel node (opaque).
+typedef struct venc_v4l2 venc_v4l2;
 
 // C status type: 0 OK, positive flow codes, negative errors.
 typedef int32_t venc_status;
@@ -383,6 +445,31 @@ typedef struct venc_packet_meta {
   uint32_t frame_type;
   uint32_t reserved;
 } venc_packet_meta;
+
+// Counters of a venc_sail, in pictures.
+typedef struct venc_sail_stats {
+  // sizeof(venc_sail_stats).
+  uint32_t struct_size;
+  uint32_t reserved;
+  // Accepted by video_write (it returned 0).
+  uint64_t queued;
+  // Encoded and written to the output.
+  uint64_t written;
+  // Removed from the queue by abort policy 1 or 2.
+  uint64_t dropped;
+  // Refused by video_write because the queue was full.
+  uint64_t rejected;
+  // Lost because encoding failed.
+  uint64_t encode_failed;
+  // Encoded but lost because the write or push failed.
+  uint64_t write_failed;
+  // Still queued at a discarding release or a release after a failed write.
+  uint64_t discarded;
+  // Successful reconnects.
+  uint64_t reconnects;
+  // Waiting in the queue now.
+  uint64_t waiting;
+} venc_sail_stats;
 
 // Success.
 #define VENC_OK 0
@@ -645,9 +732,108 @@ venc_status venc_packet_copy(const struct venc_packet *pkt,
 // Frees a packet; NULL is a no-op. Any thread.
 void venc_packet_free(struct venc_packet *pkt);
 
+// Creates the picture-only encoder (`sail.Encoder()`): pic_encode works,
+// is_opened is 0, video_write gives VENC_SAIL_BAD_CALL.
+venc_status venc_sail_new_picture(struct venc_sail **out);
+
+// Creates a video encoder and opens its output now (a file whose container
+// follows from the extension: .h264 .264 .h265 .265 .hevc .mp4 .ts .flv;
+// or rtsp:// / rtmp:// publish; a server that is not there fails here).
+// device_id must be >= 0 and picks nothing. enc_fmt: "h264_bm", "h265_bm"
+// or "hevc_bm"; pix_fmt: "I420" or "NV12"; enc_params: see venc_sail;
+// NULL enc_params means all defaults; the queue holds
+// cache_buffer_length + 1 pictures (0..1024); abort_policy VENC_SAIL_POLICY_*, others make video_write return
+// VENC_SAIL_UNKNOWN_POLICY when the queue is full.
+//
+// On failure `*out` is untouched and, when `err` is not NULL, up to
+// `err_cap` bytes of explanation are written there (NUL-terminated). On
+// success, warnings (unknown keys, B-frame presets coded as IPP) are in
+// venc_sail_last_error.
+venc_status venc_sail_new(const char *output_path,
+                          int32_t device_id,
+                          const char *enc_fmt,
+                          const char *pix_fmt,
+                          const char *enc_params,
+                          int32_t cache_buffer_length,
+                          int32_t abort_policy,
+                          struct venc_sail **out,
+                          char *err,
+                          size_t err_cap);
+
+// 1 between a successful venc_sail_new and release, else 0 (also for the
+// picture encoder and NULL).
+int32_t venc_sail_is_opened(const struct venc_sail *h);
+
+// Encodes one picture as ".jpg"/".jpeg", ".png" or ".bmp" into a new
+// packet (BGR24 is SAIL's input; every VENC_PIX_* format works). Works on
+// both kinds of encoder.
+venc_status venc_sail_pic_encode(const struct venc_sail *h,
+                                 const char *ext,
+                                 const struct venc_frame *frame,
+                                 struct venc_packet **out);
+
+// Converts a picture to the encode size and format and queues it (the
+// picture is copied; pts and flags are ignored: picture N gets pts N at
+// the framerate). Returns exactly one of VENC_SAIL_OK, _QUEUE_FULL,
+// _ENCODE_FAILED, _WRITE_FAILED, _UNKNOWN_POLICY, _NOT_SUPPORTED or
+// _BAD_CALL; venc_sail_last_error explains every non-zero result.
+int32_t venc_sail_video_write(const struct venc_sail *h, const struct venc_frame *frame);
+
+// Stops the encoder: the queued pictures are encoded and written first
+// (unless flags has VENC_SAIL_RELEASE_DISCARD), then the trailer is
+// written and the output closed. Twice is harmless. VENC_ERR_IO if closing
+// the output failed (the encoder is released anyway).
+venc_status venc_sail_release(const struct venc_sail *h, uint32_t flags);
+
+// Closes the output and opens the same one again with the same
+// parameters; pts restart at 0 with a keyframe. 0 on success (which also
+// ends VENC_SAIL_WRITE_FAILED, unlike the vendor), else a negative
+// venc_status (VENC_ERR_IO when the output cannot be opened). Reopening a
+// file starts it afresh.
+venc_status venc_sail_reconnect(const struct venc_sail *h);
+
+// Fills `stats` (set stats->struct_size first).
+venc_status venc_sail_get_stats(const struct venc_sail *h, struct venc_sail_stats *stats);
+
+// Copies the last error (or warning) text; returns its full length.
+size_t venc_sail_last_error(const struct venc_sail *h, char *buf, size_t cap);
+
+// Releases (encoding what is queued) and frees; NULL is a no-op. Must not
+// race other calls on the same handle.
+void venc_sail_free(struct venc_sail *h);
+
 // Static text for a status code ("unknown status" for codes not listed);
 // never NULL, never freed.
 const char *venc_status_str(venc_status status);
+
+// Opens an encoder. `path` NULL or "emulated": libvenc's own encoder;
+// otherwise a device node such as "/dev/video0" opened with `flags`
+// (open(2) flags, 0 = O_RDWR). O_NONBLOCK in `flags` makes DQBUF return
+// -EAGAIN instead of waiting, for both kinds. Returns 0 or -errno.
+int venc_v4l2_open(const char *path, uint32_t flags, struct venc_v4l2 **out);
+
+// Closes the encoder; NULL is a no-op. Client mappings of MMAP buffers
+// stay valid until venc_v4l2_munmap.
+void venc_v4l2_close(struct venc_v4l2 *h);
+
+// Copies the last error text; returns its full length.
+size_t venc_v4l2_last_error(const struct venc_v4l2 *h, char *buf, size_t cap);
+
+// ioctl(2) on the encoder: `request` is a VIDIOC_* number and `arg` its
+// struct, exactly as for the kernel. Returns 0 or -errno.
+int venc_v4l2_ioctl(struct venc_v4l2 *h, unsigned long request, void *arg);
+
+// Maps a MMAP buffer: `offset` is its m.offset (or m.planes[0].m.mem_offset)
+// from QUERYBUF. Mapped read/write, shared. Returns 0 or -errno.
+int venc_v4l2_mmap(struct venc_v4l2 *h, size_t length, int64_t offset, void **out);
+
+// Unmaps what venc_v4l2_mmap mapped. Returns 0 or -errno.
+int venc_v4l2_munmap(struct venc_v4l2 *h, void *addr, size_t length);
+
+// poll(2): waits up to `timeout_ms` (-1 forever) for POLLIN (a CAPTURE
+// buffer is ready), POLLOUT (an OUTPUT buffer is free), POLLPRI (an
+// event). `*revents` gets the result (0 on timeout). Returns 0 or -errno.
+int venc_v4l2_poll(struct venc_v4l2 *h, short events, int timeout_ms, short *revents);
 
 // "MAJOR.MINOR.PATCH" of the loaded library; static, never NULL.
 const char *venc_version(void);

@@ -3,3 +3,5 @@
 pub mod hobot;
 pub mod k230;
 pub mod native;
+pub mod sail;
+pub mod v4l2;

@@ -19,5 +19,7 @@ pub mod k230;
 pub mod macros;
 pub mod native;
 pub mod packet;
+pub mod sail;
 pub mod status;
+pub mod v4l2;
 pub mod version;

@@ -1,0 +1,3 @@
+module libvenc.org/venc
+
+go 1.19
