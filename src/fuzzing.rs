@@ -32,6 +32,8 @@ pub const TARGETS: &[Target] = &[
     ("k230_attr", k230_attr),
     ("k230_frame", k230_frame),
     ("hobot_params", hobot_params),
+    ("sail_params", sail_params),
+    ("v4l2_ioctl", v4l2_ioctl),
 ];
 
 /// Reads fixed-size fields from the front of the input; zeros once empty.
@@ -428,6 +430,205 @@ pub fn hobot_params(data: &[u8]) {
         assert!(p.max_bitrate >= p.bitrate && p.bitrate >= 1000);
         assert!((1..=240).contains(&p.fps_num) && p.qp <= 51);
     }
+}
+
+/// SAIL `Encoder(output_path, device_id, enc_fmt, pix_fmt, enc_params,
+/// cache_buffer_length, abort_policy)` argument checks, enc_params parsing,
+/// the engine parameters and the output target (parsed, never opened).
+/// Input: 12 bytes of integers, 2 selector bytes, then
+/// `output_path\nenc_params`.
+pub fn sail_params(data: &[u8]) {
+    use crate::api::sail::params;
+    use crate::api::sail::VideoSettings;
+    let (head, text) = data.split_at(data.len().min(14));
+    let mut r = Reader(head);
+    let device_id = r.pick(&[0, 1, 0xFFFF_FFFF]) as i32;
+    let cache = r.pick(&[0, 1, 5, 1024, 1025, 0xFFFF_FFFF]) as i32;
+    let abort = r.pick(&[0, 1, 2, 3, 4, 0xFFFF_FFFF]) as i32;
+    let enc_fmt = ["h264_bm", "h265_bm", "hevc_bm", "h264", ""][r.u8() as usize % 5];
+    let pix_fmt = ["I420", "NV12", "nv12", "BGR", ""][r.u8() as usize % 5];
+    let text = String::from_utf8_lossy(text);
+    let (path, enc_params) = text.split_once('\n').unwrap_or(("out.h264", &text));
+    // The parser alone: any text, no panic; accepted values are in range.
+    if let Ok(p) = params::parse(enc_params) {
+        assert!((1..=16384).contains(&p.width) && (1..=16384).contains(&p.height));
+        assert!((1..=240).contains(&p.framerate) && p.qp.is_none_or(|q| q <= 51));
+        assert!(p.effective_gop() <= 100_000);
+    }
+    let Ok((settings, _warnings)) =
+        VideoSettings::new(path, device_id, enc_fmt, pix_fmt, enc_params, cache, abort)
+    else {
+        return;
+    };
+    let info = settings.stream_info();
+    assert!(info.width > 0 && info.height > 0);
+    if let Ok(p) = settings.engine_params() {
+        assert!(p.width >= p.chip.min_width && p.width <= p.chip.max_width);
+        assert!(p.height >= p.chip.min_height && p.height <= p.chip.max_height);
+        assert!(p.queue_depth >= 1 && p.queue_depth <= 1025);
+    }
+    let _ = sink::parse_target(&settings.output_path, &info);
+}
+
+/// A sequence of ioctls on one emulated V4L2 encoder (`emulated_ioctl`, the
+/// code behind `venc_v4l2_ioctl`). Each step: a request selector byte, then
+/// the argument struct's bytes. Pointers the C caller would own (m.planes,
+/// USERPTR memory, ext control arrays) are pointed at buffers of this
+/// harness that outlive the device; DMABUF fds become -1 and exported fds
+/// are closed, so nothing outside the process is touched.
+pub fn v4l2_ioctl(data: &[u8]) {
+    use crate::api::v4l2::uapi::*;
+    use crate::api::v4l2::Emulated;
+    use crate::capi::v4l2::emulated_ioctl;
+    use std::ffi::c_void;
+
+    const REQUESTS: [(libc::Ioctl, usize); 31] = [
+        (VIDIOC_QUERYCAP, std::mem::size_of::<v4l2_capability>()),
+        (VIDIOC_ENUM_FMT, std::mem::size_of::<v4l2_fmtdesc>()),
+        (VIDIOC_G_FMT, std::mem::size_of::<v4l2_format>()),
+        (VIDIOC_S_FMT, std::mem::size_of::<v4l2_format>()),
+        (VIDIOC_TRY_FMT, std::mem::size_of::<v4l2_format>()),
+        (VIDIOC_REQBUFS, std::mem::size_of::<v4l2_requestbuffers>()),
+        (VIDIOC_QUERYBUF, std::mem::size_of::<v4l2_buffer>()),
+        (
+            VIDIOC_CREATE_BUFS,
+            std::mem::size_of::<v4l2_create_buffers>(),
+        ),
+        (VIDIOC_EXPBUF, std::mem::size_of::<v4l2_exportbuffer>()),
+        (VIDIOC_QBUF, std::mem::size_of::<v4l2_buffer>()),
+        (VIDIOC_DQBUF, std::mem::size_of::<v4l2_buffer>()),
+        (VIDIOC_STREAMON, 4),
+        (VIDIOC_STREAMOFF, 4),
+        (VIDIOC_G_PARM, std::mem::size_of::<v4l2_streamparm>()),
+        (VIDIOC_S_PARM, std::mem::size_of::<v4l2_streamparm>()),
+        (VIDIOC_G_CTRL, std::mem::size_of::<v4l2_control>()),
+        (VIDIOC_S_CTRL, std::mem::size_of::<v4l2_control>()),
+        (VIDIOC_QUERYCTRL, std::mem::size_of::<v4l2_queryctrl>()),
+        (VIDIOC_QUERYMENU, std::mem::size_of::<v4l2_querymenu>()),
+        (VIDIOC_G_EXT_CTRLS, std::mem::size_of::<v4l2_ext_controls>()),
+        (VIDIOC_S_EXT_CTRLS, std::mem::size_of::<v4l2_ext_controls>()),
+        (
+            VIDIOC_TRY_EXT_CTRLS,
+            std::mem::size_of::<v4l2_ext_controls>(),
+        ),
+        (
+            VIDIOC_ENUM_FRAMESIZES,
+            std::mem::size_of::<v4l2_frmsizeenum>(),
+        ),
+        (
+            VIDIOC_ENUM_FRAMEINTERVALS,
+            std::mem::size_of::<v4l2_frmivalenum>(),
+        ),
+        (VIDIOC_ENCODER_CMD, std::mem::size_of::<v4l2_encoder_cmd>()),
+        (
+            VIDIOC_TRY_ENCODER_CMD,
+            std::mem::size_of::<v4l2_encoder_cmd>(),
+        ),
+        (
+            VIDIOC_SUBSCRIBE_EVENT,
+            std::mem::size_of::<v4l2_event_subscription>(),
+        ),
+        (
+            VIDIOC_UNSUBSCRIBE_EVENT,
+            std::mem::size_of::<v4l2_event_subscription>(),
+        ),
+        (VIDIOC_DQEVENT, std::mem::size_of::<v4l2_event>()),
+        (VIDIOC_G_SELECTION, std::mem::size_of::<v4l2_selection>()),
+        (VIDIOC_S_SELECTION, std::mem::size_of::<v4l2_selection>()),
+    ];
+    const SCRATCH: usize = 1 << 16;
+    // Owned by the harness and declared before the device, so they outlive
+    // it (a device may keep USERPTR addresses until it is dropped).
+    let mut userptr: Vec<Vec<u8>> = Vec::new();
+    let mut planes = vec![v4l2_plane::default(); 8];
+    let mut ctrls = vec![
+        v4l2_ext_control {
+            id: 0,
+            size: 0,
+            reserved2: [0],
+            value64: 0
+        };
+        16
+    ];
+    let dev = Emulated::new(true);
+    let mut r = Reader(data);
+    let mut steps = 0;
+    while !r.0.is_empty() && steps < 64 {
+        steps += 1;
+        let (req, size) = REQUESTS[r.u8() as usize % REQUESTS.len()];
+        // u64 words: aligned for every argument struct.
+        let mut arg = [0u64; 64];
+        let bytes = size.min(512).min(r.0.len());
+        let (head, rest) = r.0.split_at(bytes);
+        // SAFETY: `arg` is 512 writable bytes; `head` is at most that.
+        unsafe {
+            std::ptr::copy_nonoverlapping(head.as_ptr(), arg.as_mut_ptr().cast::<u8>(), head.len())
+        };
+        r.0 = rest;
+        let p = arg.as_mut_ptr().cast::<c_void>();
+        match req {
+            VIDIOC_QBUF | VIDIOC_DQBUF | VIDIOC_QUERYBUF => {
+                // SAFETY: `arg` holds a v4l2_buffer (size checked by the table).
+                let b = unsafe { &mut *p.cast::<v4l2_buffer>() };
+                if b.type_ == BUF_TYPE_VIDEO_OUTPUT_MPLANE
+                    || b.type_ == BUF_TYPE_VIDEO_CAPTURE_MPLANE
+                {
+                    let n = (b.length as usize).min(planes.len());
+                    for pl in planes.iter_mut().take(n.max(1)) {
+                        if b.memory == MEMORY_USERPTR {
+                            let len = (pl.length as usize).min(SCRATCH);
+                            pl.length = len as u32;
+                            userptr.push(vec![0u8; len.max(1)]);
+                            let last = userptr.len() - 1;
+                            pl.m.userptr = userptr[last].as_mut_ptr() as _;
+                        } else if b.memory == MEMORY_DMABUF {
+                            pl.m.fd = -1;
+                        }
+                    }
+                    b.length = b.length.min(planes.len() as u32);
+                    b.m.planes = planes.as_mut_ptr();
+                } else if b.memory == MEMORY_USERPTR {
+                    let len = (b.length as usize).min(SCRATCH);
+                    b.length = len as u32;
+                    userptr.push(vec![0u8; len.max(1)]);
+                    let last = userptr.len() - 1;
+                    b.m.userptr = userptr[last].as_mut_ptr() as _;
+                } else if b.memory == MEMORY_DMABUF {
+                    b.m.fd = -1;
+                }
+            }
+            VIDIOC_G_EXT_CTRLS | VIDIOC_S_EXT_CTRLS | VIDIOC_TRY_EXT_CTRLS => {
+                // SAFETY: `arg` holds a v4l2_ext_controls.
+                let c = unsafe { &mut *p.cast::<v4l2_ext_controls>() };
+                // Counts above the kernel's limit are refused before any read.
+                if c.count <= 1024 {
+                    c.count = c.count.min(ctrls.len() as u32);
+                    for ctl in ctrls.iter_mut().take(c.count as usize) {
+                        let sel = r.u8();
+                        ctl.id = if sel < 200 {
+                            0x0099_0900 + u32::from(sel) * 3 + u32::from(r.u8() % 3)
+                        } else {
+                            r.u32()
+                        };
+                        ctl.size = 0;
+                        ctl.value64 = i64::from(r.i32());
+                    }
+                }
+                c.controls = ctrls.as_mut_ptr();
+            }
+            _ => {}
+        }
+        let ok = emulated_ioctl(&dev, req, p).is_ok();
+        if req == VIDIOC_EXPBUF && ok {
+            // SAFETY: `arg` holds the v4l2_exportbuffer just filled in.
+            let fd = unsafe { (*p.cast::<v4l2_exportbuffer>()).fd };
+            if fd > 2 {
+                // SAFETY: a descriptor the device just exported to us.
+                unsafe { libc::close(fd) };
+            }
+        }
+    }
+    drop(dev);
 }
 
 #[cfg(test)]
