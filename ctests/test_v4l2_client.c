@@ -235,6 +235,14 @@ static int32_t get_ctrl(uint32_t id) {
 
 static int is_h26x(void) { return coded_fmt == V4L2_PIX_FMT_H264 || coded_fmt == V4L2_PIX_FMT_HEVC; }
 
+/* Output file names carry the coded format and API, so variants can run in parallel. */
+static const char *stream_path(int n, char *buf, size_t cap) {
+    char name[64];
+    snprintf(name, sizeof name, "v4l2_%c%c%c%c_%s_%d.bin", (char)(coded_fmt & 0xff), (char)((coded_fmt >> 8) & 0xff),
+             (char)((coded_fmt >> 16) & 0xff), (char)(coded_fmt >> 24), mplane ? "mp" : "sp", n);
+    return ct_tmp(name, buf, cap);
+}
+
 static void setup_controls(void) {
     struct v4l2_queryctrl q;
     memset(&q, 0, sizeof q);
@@ -779,7 +787,7 @@ static void memory_phase(void) {
     IOCTL_OK(VIDIOC_STREAMON, &type);
 
     char path[512];
-    ct_tmp(is_h26x() ? "v4l2_stream_3.bin" : "v4l2_stream_mjpeg_3.bin", path, sizeof path);
+    stream_path(3, path, sizeof path);
     size_t fs = (size_t)W * H * 3 / 2;
     uint8_t *src = malloc(fs * N4);
     struct stream s3 = {.file = fopen(path, "wb"), .expect_ts = 2000, .name = "stream 3"};
@@ -946,12 +954,8 @@ int main(int argc, char **argv) {
     }
 
     char path1[512], path2[512];
-    const char *ext = is_h26x() ? "v4l2_stream" : coded_fmt == V4L2_PIX_FMT_FWHT ? "v4l2_stream_fwht" : "v4l2_stream_mjpeg";
-    char name1[64], name2[64];
-    snprintf(name1, sizeof name1, "%s_1.bin", ext);
-    snprintf(name2, sizeof name2, "%s_2.bin", ext);
-    ct_tmp(name1, path1, sizeof path1);
-    ct_tmp(name2, path2, sizeof path2);
+    stream_path(1, path1, sizeof path1);
+    stream_path(2, path2, sizeof path2);
     size_t fs = (size_t)W * H * 3 / 2;
     uint8_t *src1 = malloc(fs * (N1 + N2)), *src2 = malloc(fs * N3);
 

@@ -144,10 +144,8 @@ fn state_is_per_handle_and_mjpeg_decodes() {
     }
     m.close().unwrap();
     let h = HobotEncoder::new();
-    match h.encode(2, W as i32, H as i32, 1000) {
-        Ok(()) => h.close().unwrap(),
-        Err(e) => assert!(e.message().contains("h265"), "{e}"),
-    }
+    h.encode(2, W as i32, H as i32, 1000).unwrap();
+    h.close().unwrap();
     if !have("ffmpeg") {
         return;
     }

@@ -3,6 +3,8 @@
 
 pub mod bmp;
 pub mod h264;
+pub mod h265;
+pub mod hevc;
 pub mod image;
 pub mod mjpeg;
 pub mod nal;
@@ -10,7 +12,7 @@ pub mod png;
 
 use crate::engine::packet::FrameType;
 use crate::engine::params::{Codec, EncodeParams};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::frame::Yuv420;
 
 /// One coded picture.
@@ -41,8 +43,6 @@ pub fn open(params: &EncodeParams) -> Result<Box<dyn VideoEncoder>> {
     }
 }
 
-fn open_h265(_params: &EncodeParams) -> Result<Box<dyn VideoEncoder>> {
-    Err(Error::unsupported(
-        "codec h265: the H.265 engine is not built into this libvenc yet; use h264 or mjpeg",
-    ))
+fn open_h265(params: &EncodeParams) -> Result<Box<dyn VideoEncoder>> {
+    Ok(Box::new(hevc::HevcEncoder::new(params)?))
 }

@@ -8,7 +8,11 @@ pub struct BitWriter {
 
 impl BitWriter {
     pub fn new() -> Self {
-        BitWriter { buf: Vec::new(), acc: 0, nbits: 0 }
+        BitWriter {
+            buf: Vec::new(),
+            acc: 0,
+            nbits: 0,
+        }
     }
     /// Write the `n` (<= 32) low bits of `v`, MSB first.
     pub fn put(&mut self, v: u32, n: u32) {
@@ -46,11 +50,12 @@ impl BitWriter {
         }
     }
     pub fn se(&mut self, v: i32) {
-        let m = if v > 0 { (2 * v as i64 - 1) as u32 } else { (-2 * v as i64) as u32 };
+        let m = if v > 0 {
+            (2 * v as i64 - 1) as u32
+        } else {
+            (-2 * v as i64) as u32
+        };
         self.ue(m);
-    }
-    pub fn is_aligned(&self) -> bool {
-        self.nbits == 0
     }
     /// rbsp_trailing_bits: a one bit then zeros to byte alignment.
     pub fn trailing_bits(&mut self) {
@@ -62,9 +67,6 @@ impl BitWriter {
             let pad = 8 - self.nbits;
             self.put(0, pad);
         }
-    }
-    pub fn bit_len(&self) -> usize {
-        self.buf.len() * 8 + self.nbits as usize
     }
     pub fn into_bytes(mut self) -> Vec<u8> {
         self.align_zero();

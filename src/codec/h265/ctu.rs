@@ -5,12 +5,11 @@ use super::cabac::{Cabac, Contexts};
 use super::inter::{mc_chroma, mc_luma, motion_search, sad, satd, Plane, SearchParams};
 use super::intra::{needs_filter, predict, Refs};
 use super::params::{slice_header, LOG2_CTB, LOG2_MIN_CB, MAX_MERGE_CAND};
+use super::quant::{dequant, quant};
 use super::residual::code_residual;
 use super::tables::*;
-use super::transform::{dequant, forward, inverse, quant};
+use super::transform::{forward, inverse};
 use super::BlkInfo;
-
-pub static STATS: [std::sync::atomic::AtomicU64; 8] = [const { std::sync::atomic::AtomicU64::new(0) }; 8];
 
 pub struct RefFrame {
     pub y: Plane,
@@ -21,10 +20,28 @@ pub struct RefFrame {
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Pred {
-    Intra { mode: u8, prev: bool, idx: u8 },
-    Skip { merge: u8 },
-    Merge { merge: u8 },
-    Amvp { mvd: (i32, i32), mvp: u8 },
+    Intra {
+        mode: u8,
+        prev: bool,
+        idx: u8,
+    },
+    /// 8x8 CU split into four 4x4 luma PUs/TUs (DST); `cbf4` bit i = luma cbf of block i.
+    IntraNxN {
+        modes: [u8; 4],
+        prev: [bool; 4],
+        idx: [u8; 4],
+        cbf4: u8,
+    },
+    Skip {
+        merge: u8,
+    },
+    Merge {
+        merge: u8,
+    },
+    Amvp {
+        mvd: (i32, i32),
+        mvp: u8,
+    },
 }
 
 #[derive(Clone)]
@@ -48,6 +65,7 @@ pub struct FrameCtx<'a> {
     pub idr: bool,
     pub poc: u32,
     pub fast: u32,
+    pub prev_mvs: Option<&'a [Option<(i32, i32)>]>,
 }
 
 pub struct SliceEnc<'a> {
@@ -62,6 +80,10 @@ pub struct SliceEnc<'a> {
     pub sqrt_lambda: f64,
     pub qpc: i32,
     scratch: Vec<u8>,
+    parent_mv: Option<(i32, i32)>,
+    buf_res: Vec<i16>,
+    buf_coef: Vec<i32>,
+    buf_lv: Vec<i16>,
 }
 
 #[inline]
@@ -142,13 +164,34 @@ struct Saved {
 
 impl<'a> SliceEnc<'a> {
     pub fn new(
-        f: &'a FrameCtx<'a>, y0: usize, y1: usize, rec_y: &'a mut [u8], rec_u: &'a mut [u8], rec_v: &'a mut [u8],
+        f: &'a FrameCtx<'a>,
+        y0: usize,
+        y1: usize,
+        rec_y: &'a mut [u8],
+        rec_u: &'a mut [u8],
+        rec_v: &'a mut [u8],
         info: &'a mut [BlkInfo],
     ) -> Self {
         let qp = f.qp;
         let lambda = 0.57 * 2f64.powf((qp - 12) as f64 / 3.0) * if f.idr { 1.0 } else { 1.1 };
         let qpc = chroma_qp(qp);
-        SliceEnc { f, y0, y1, rec_y, rec_u, rec_v, info, lambda, sqrt_lambda: lambda.sqrt(), qpc, scratch: Vec::new() }
+        SliceEnc {
+            f,
+            y0,
+            y1,
+            rec_y,
+            rec_u,
+            rec_v,
+            info,
+            lambda,
+            sqrt_lambda: lambda.sqrt(),
+            qpc,
+            scratch: Vec::new(),
+            parent_mv: None,
+            buf_res: Vec::new(),
+            buf_coef: Vec::new(),
+            buf_lv: Vec::new(),
+        }
     }
 
     #[inline]
@@ -180,7 +223,12 @@ impl<'a> SliceEnc<'a> {
     fn save(&self, x: usize, y: usize, n: usize) -> Saved {
         let pw = self.f.pw;
         let cw = pw / 2;
-        let mut s = Saved { y: Vec::with_capacity(n * n), u: Vec::new(), v: Vec::new(), info: Vec::new() };
+        let mut s = Saved {
+            y: Vec::with_capacity(n * n),
+            u: Vec::new(),
+            v: Vec::new(),
+            info: Vec::new(),
+        };
         for r in 0..n {
             let o = (y + r - self.y0) * pw + x;
             s.y.extend_from_slice(&self.rec_y[o..o + n]);
@@ -220,12 +268,32 @@ impl<'a> SliceEnc<'a> {
         }
     }
 
-    fn set_info(&mut self, x: usize, y: usize, n: usize, depth: u8, intra: bool, skip: bool, ipm: u8, mv: (i32, i32), cbf: bool) {
+    fn set_info(
+        &mut self,
+        x: usize,
+        y: usize,
+        n: usize,
+        depth: u8,
+        intra: bool,
+        skip: bool,
+        ipm: u8,
+        mv: (i32, i32),
+        cbf: bool,
+    ) {
         let w4 = self.w4();
         for r in 0..n / 4 {
             for c in 0..n / 4 {
                 let i = ((y - self.y0) / 4 + r) * w4 + x / 4 + c;
-                self.info[i] = BlkInfo { intra, skip, cbf, edge_v: c == 0, edge_h: r == 0, depth, ipm, mv };
+                self.info[i] = BlkInfo {
+                    intra,
+                    skip,
+                    cbf,
+                    edge_v: c == 0,
+                    edge_h: r == 0,
+                    depth,
+                    ipm,
+                    mv,
+                };
             }
         }
     }
@@ -296,7 +364,10 @@ impl<'a> SliceEnc<'a> {
         } else {
             1
         };
-        let cb = if y > 0 && ((y - 1) >> LOG2_CTB) == (y >> LOG2_CTB) && self.avail(x, y, x as isize, y as isize - 1) {
+        let cb = if y > 0
+            && ((y - 1) >> LOG2_CTB) == (y >> LOG2_CTB)
+            && self.avail(x, y, x as isize, y as isize - 1)
+        {
             let i = self.inf(x, y - 1);
             if i.intra {
                 i.ipm as u32
@@ -326,7 +397,15 @@ impl<'a> SliceEnc<'a> {
 
     /// Transform, quantise and reconstruct one block. Returns (sse, bits, cbf).
     fn code_block(
-        &mut self, plane: usize, x: usize, y: usize, n: usize, pred: &[u8], intra: bool, dst: bool, lv_out: &mut Vec<i16>,
+        &mut self,
+        plane: usize,
+        x: usize,
+        y: usize,
+        n: usize,
+        pred: &[u8],
+        intra: bool,
+        dst: bool,
+        lv_out: &mut Vec<i16>,
     ) -> (u64, f64, bool) {
         let log2 = n.trailing_zeros() as usize;
         let qp = if plane == 0 { self.f.qp } else { self.qpc };
@@ -336,14 +415,17 @@ impl<'a> SliceEnc<'a> {
             _ => (self.f.src_v, self.f.pw / 2, 0),
         };
         let _ = yoff;
-        let mut res = [0i16; 1024];
+        let mut res = std::mem::take(&mut self.buf_res);
+        res.resize(1024, 0);
         for r in 0..n {
             for c in 0..n {
                 res[r * n + c] = src[(y + r) * sstride + x + c] as i16 - pred[r * n + c] as i16;
             }
         }
-        let mut coef = [0i32; 1024];
-        let mut lv = [0i16; 1024];
+        let mut coef = std::mem::take(&mut self.buf_coef);
+        coef.resize(1024, 0);
+        let mut lv = std::mem::take(&mut self.buf_lv);
+        lv.resize(1024, 0);
         // zero-block test: bound on any coefficient magnitude from the residual SAD
         let sad: u32 = res[..n * n].iter().map(|&v| v.unsigned_abs() as u32).sum();
         let bound = ((sad as u64 * 90 * 90) >> (2 * log2 + 5)) as u64;
@@ -351,6 +433,9 @@ impl<'a> SliceEnc<'a> {
         let qs = [26214u64, 23302, 20560, 18396, 16384, 14564][(qp % 6) as usize];
         let off = (if intra { 171u64 } else { 85u64 }) << (qbits - 9);
         let nz = if (bound * qs + off) >> qbits == 0 {
+            for v in lv[..n * n].iter_mut() {
+                *v = 0;
+            }
             0
         } else {
             forward(&res[..n * n], &mut coef[..n * n], log2, dst);
@@ -374,14 +459,37 @@ impl<'a> SliceEnc<'a> {
             for r in 0..n {
                 let o = (y + r - ryoff) * rstride + x;
                 for c in 0..n {
-                    rbuf[o + c] = (pred[r * n + c] as i32 + res[r * n + c] as i32).clamp(0, 255) as u8;
+                    rbuf[o + c] =
+                        (pred[r * n + c] as i32 + res[r * n + c] as i32).clamp(0, 255) as u8;
                 }
             }
             bits = est_bits(&lv[..n * n], n);
         }
         let o = (y - ryoff) * rstride + x;
-        let d = sse(&src[y * sstride + x..], sstride, &rbuf[o..], rstride, n, n);
+        let mut d = sse(&src[y * sstride + x..], sstride, &rbuf[o..], rstride, n, n);
+        let mut bits = bits;
+        let mut nz = nz;
+        if nz > 0 && nz <= 12 {
+            // TU-level zeroing decision: is the residual worth its bits?
+            let dz = sse(&src[y * sstride + x..], sstride, pred, n, n, n);
+            // chroma distortion is weighted like luma; cbf flag saving ~1 bit
+            if dz as f64 <= d as f64 + self.lambda * (bits + 1.0) {
+                for r in 0..n {
+                    let oo = (y + r - ryoff) * rstride + x;
+                    rbuf[oo..oo + n].copy_from_slice(&pred[r * n..r * n + n]);
+                }
+                for v in lv[..n * n].iter_mut() {
+                    *v = 0;
+                }
+                d = dz;
+                bits = 0.0;
+                nz = 0;
+            }
+        }
         lv_out.extend_from_slice(&lv[..n * n]);
+        self.buf_res = res;
+        self.buf_coef = coef;
+        self.buf_lv = lv;
         (d, bits, nz > 0)
     }
 
@@ -393,14 +501,24 @@ impl<'a> SliceEnc<'a> {
         let src = &self.f.src_y[y * self.f.pw + x..];
         let pw = self.f.pw;
         let sl = self.sqrt_lambda;
-        let mut eval = |m: u32, pred: &mut [u8; 1024]| -> f64 {
+        let eval = |m: u32, pred: &mut [u8; 1024]| -> f64 {
             let r = if needs_filter(m, n) { &filt } else { &refs };
             predict(r, n, m, true, &mut pred[..]);
-            let bits = if m == mpm[0] { 1.0 } else if m == mpm[1] || m == mpm[2] { 2.0 } else { 6.0 };
+            let bits = if m == mpm[0] {
+                1.0
+            } else if m == mpm[1] || m == mpm[2] {
+                2.0
+            } else {
+                6.0
+            };
             satd(src, pw, &pred[..], n, n, n) as f64 + sl * bits
         };
         let mut best = (0u32, f64::MAX);
-        let coarse: &[u32] = if self.f.fast >= 2 { &[0, 1, 10, 26, 2, 18, 34] } else { &[0, 1, 2, 6, 10, 14, 18, 22, 26, 30, 34] };
+        let coarse: &[u32] = if self.f.fast >= 2 {
+            &[0, 1, 10, 26, 2, 18, 34]
+        } else {
+            &[0, 1, 2, 6, 10, 14, 18, 22, 26, 30, 34]
+        };
         for &m in coarse.iter().chain(mpm.iter()) {
             let c = eval(m, &mut pred);
             if c < best.1 {
@@ -425,9 +543,21 @@ impl<'a> SliceEnc<'a> {
     }
 
     /// Full intra coding of a 2Nx2N CU (n >= 8) with the given luma mode.
-    fn intra_code(&mut self, x: usize, y: usize, n: usize, mode: u32, mpm: &[u32; 3], depth: u8) -> (f64, CuDec) {
+    fn intra_code(
+        &mut self,
+        x: usize,
+        y: usize,
+        n: usize,
+        mode: u32,
+        mpm: &[u32; 3],
+        depth: u8,
+    ) -> (f64, CuDec) {
         let refs = self.intra_refs(0, x, y, n);
-        let r = if needs_filter(mode, n) { refs.filtered(n) } else { refs };
+        let r = if needs_filter(mode, n) {
+            refs.filtered(n)
+        } else {
+            refs
+        };
         let mut pred = [0u8; 1024];
         predict(&r, n, mode, true, &mut pred);
         let mut coeffs = Vec::with_capacity(n * n * 3 / 2);
@@ -440,20 +570,12 @@ impl<'a> SliceEnc<'a> {
         let rc = self.intra_refs(2, xc, yc, nc);
         predict(&rc, nc, mode, false, &mut pred);
         let (d2, b2, c2) = self.code_block(2, xc, yc, nc, &pred, true, false, &mut coeffs);
-        let (prev, idx) = if let Some(i) = mpm.iter().position(|&m| m == mode) {
-            (true, i as u8)
+        let (prev, idx) = mode_code(mode, mpm);
+        let mode_bits = if prev {
+            1.0 + idx.min(1) as f64 + 1.0
         } else {
-            let mut s = *mpm;
-            s.sort();
-            let mut rem = mode;
-            for &m in s.iter().rev() {
-                if mode > m {
-                    rem -= 1;
-                }
-            }
-            (false, rem as u8)
+            6.0
         };
-        let mode_bits = if prev { 1.0 + idx.min(1) as f64 + 1.0 } else { 6.0 };
         let bits = b0 + b1 + b2 + mode_bits + 3.0 + if self.f.idr { 0.0 } else { 2.0 };
         let cost = (d0 + d1 + d2) as f64 + self.lambda * bits;
         self.set_info(x, y, n, depth, true, false, mode as u8, (0, 0), c0);
@@ -463,8 +585,76 @@ impl<'a> SliceEnc<'a> {
                 x: x as u32,
                 y: y as u32,
                 log2: n.trailing_zeros(),
-                pred: Pred::Intra { mode: mode as u8, prev, idx },
+                pred: Pred::Intra {
+                    mode: mode as u8,
+                    prev,
+                    idx,
+                },
                 cbf: [c0, c1, c2],
+                coeffs,
+            },
+        )
+    }
+
+    /// Intra NxN coding of an 8x8 CU: four 4x4 luma blocks (DST) and one 4x4 chroma block each.
+    fn intra_code_nxn(&mut self, x: usize, y: usize, depth: u8) -> (f64, CuDec) {
+        let mut coeffs = Vec::with_capacity(16 * 6);
+        let mut modes = [0u8; 4];
+        let mut prevs = [false; 4];
+        let mut idxs = [0u8; 4];
+        let mut cbf4 = 0u8;
+        let mut dist = 0u64;
+        let mut bits = 0f64;
+        let mut pred = [0u8; 1024];
+        for (i, (dx, dy)) in [(0usize, 0usize), (4, 0), (0, 4), (4, 4)]
+            .into_iter()
+            .enumerate()
+        {
+            let (bx, by) = (x + dx, y + dy);
+            let mpm = self.mpm(bx, by);
+            let (m, _) = self.intra_search(bx, by, 4, &mpm);
+            let refs = self.intra_refs(0, bx, by, 4);
+            predict(&refs, 4, m, true, &mut pred);
+            let (d, b, c) = self.code_block(0, bx, by, 4, &pred, true, true, &mut coeffs);
+            let (prev, idx) = mode_code(m, &mpm);
+            modes[i] = m as u8;
+            prevs[i] = prev;
+            idxs[i] = idx;
+            if c {
+                cbf4 |= 1 << i;
+            }
+            dist += d;
+            bits +=
+                b + if prev {
+                    1.0 + idx.min(1) as f64 + 1.0
+                } else {
+                    6.0
+                } + 1.0;
+            self.set_info(bx, by, 4, depth, true, false, m as u8, (0, 0), c);
+        }
+        let mode = modes[0] as u32;
+        let (xc, yc) = (x / 2, y / 2);
+        let rc = self.intra_refs(1, xc, yc, 4);
+        predict(&rc, 4, mode, false, &mut pred);
+        let (d1, b1, c1) = self.code_block(1, xc, yc, 4, &pred, true, false, &mut coeffs);
+        let rc = self.intra_refs(2, xc, yc, 4);
+        predict(&rc, 4, mode, false, &mut pred);
+        let (d2, b2, c2) = self.code_block(2, xc, yc, 4, &pred, true, false, &mut coeffs);
+        let bits = bits + b1 + b2 + 4.0 + if self.f.idr { 0.0 } else { 2.0 };
+        let cost = (dist + d1 + d2) as f64 + self.lambda * bits;
+        (
+            cost,
+            CuDec {
+                x: x as u32,
+                y: y as u32,
+                log2: 3,
+                pred: Pred::IntraNxN {
+                    modes,
+                    prev: prevs,
+                    idx: idxs,
+                    cbf4,
+                },
+                cbf: [cbf4 != 0, c1, c2],
                 coeffs,
             },
         )
@@ -566,14 +756,15 @@ impl<'a> SliceEnc<'a> {
         // merge candidates
         let mc = self.merge_cands(x, y, n);
         let mut best_merge = (0usize, f64::MAX);
+        // exact prediction of the best merge candidate (valid when `mpred_ok`)
+        let mut mpred = [0u8; 1024];
+        let mut mpred_ok = false;
         for (i, &mv) in mc.iter().enumerate() {
             if mc[..i].contains(&mv) {
                 continue;
             }
             let fast = self.f.fast >= 2;
-            // in fast mode rank with the nearest half-sample position
-            let mv_r = if fast { ((mv.0 + 1) & !1, (mv.1 + 1) & !1) } else { mv };
-            let sd = match pred_view(refp, x, y, n, mv_r) {
+            let sd = match pred_view(refp, x, y, n, mv) {
                 Some((v, s)) => {
                     if fast {
                         sad(src, pw, v, s, n, n)
@@ -593,26 +784,73 @@ impl<'a> SliceEnc<'a> {
             let c = sd as f64 + sl * (1.0 + i as f64);
             if c < best_merge.1 {
                 best_merge = (i, c);
+                if pred_view(refp, x, y, n, mv).is_none() {
+                    mpred[..n * n].copy_from_slice(&buf[..n * n]);
+                    mpred_ok = true;
+                } else {
+                    mpred_ok = false;
+                }
             }
         }
         // AMVP + motion search
         let amvp = self.amvp_cands(x, y, n);
         let lam16 = (sl * 16.0) as u32;
-        let sp = SearchParams { range: if self.f.fast >= 2 { 8 } else { 16 }, lambda: lam16, subpel_square: self.f.fast < 2, use_sad: self.f.fast >= 2 };
+        let sp = SearchParams {
+            range: 16,
+            lambda: lam16,
+            subpel_square: true,
+            use_sad: self.f.fast >= 2,
+            coarse: n == 32 || self.parent_mv.is_none(),
+        };
         let mut starts = [(0i32, 0i32); 8];
         starts[0] = amvp[1];
         starts[1] = (0, 0);
         let mut ns = 2;
+        if let Some(m) = self.parent_mv {
+            starts[ns] = m;
+            ns += 1;
+        }
+        if let Some(pm) = self.f.prev_mvs {
+            let w4 = pw >> 2;
+            let i =
+                ((y + n / 2) >> 2).min((self.f.ph >> 2) - 1) * w4 + ((x + n / 2) >> 2).min(w4 - 1);
+            if let Some(m) = pm.get(i).copied().flatten() {
+                starts[ns] = m;
+                ns += 1;
+            }
+        }
         for &m in mc.iter().take(3) {
             starts[ns] = m;
             ns += 1;
         }
-        let (mv, mcost) = motion_search(src, pw, &refp.y, &refp.hp, x as i32, y as i32, n, n, amvp[0], &starts[..ns], &sp, &mut buf);
+        let (mv, mcost) = motion_search(
+            src,
+            pw,
+            &refp.y,
+            &refp.hp,
+            x as i32,
+            y as i32,
+            n,
+            n,
+            amvp[0],
+            &starts[..ns],
+            &sp,
+            &mut buf,
+        );
         // choose mvp index with fewer bits
-        let bits_for = |p: (i32, i32)| super::inter::mvd_bits(mv.0 - p.0) + super::inter::mvd_bits(mv.1 - p.1);
-        let mvp_idx = if bits_for(amvp[1]) < bits_for(amvp[0]) { 1 } else { 0 };
+        let bits_for =
+            |p: (i32, i32)| super::inter::mvd_bits(mv.0 - p.0) + super::inter::mvd_bits(mv.1 - p.1);
+        let mvp_idx = if bits_for(amvp[1]) < bits_for(amvp[0]) {
+            1
+        } else {
+            0
+        };
         let amvp_cost = mcost as f64 + sl * 2.0;
-        let (use_merge, final_mv) = if best_merge.1 <= amvp_cost { (true, mc[best_merge.0]) } else { (false, mv) };
+        let (use_merge, final_mv) = if best_merge.1 <= amvp_cost {
+            (true, mc[best_merge.0])
+        } else {
+            (false, mv)
+        };
         self.scratch = buf;
         // build predictions
         let mut pred = [0u8; 1024];
@@ -622,6 +860,7 @@ impl<'a> SliceEnc<'a> {
                     pred[r * n..r * n + n].copy_from_slice(&v[r * s..r * s + n]);
                 }
             }
+            None if use_merge && mpred_ok => pred[..n * n].copy_from_slice(&mpred[..n * n]),
             None => mc_luma(&refp.y, x as i32, y as i32, n, n, final_mv, &mut pred),
         }
         let nc = n / 2;
@@ -642,16 +881,24 @@ impl<'a> SliceEnc<'a> {
             let p = amvp[mvp_idx];
             (super::inter::mvd_bits(mv.0 - p.0) + super::inter::mvd_bits(mv.1 - p.1)) as f64 + 2.0
         };
-        let mut cost = (d0 + d1 + d2) as f64 + self.lambda * (b0 + b1 + b2 + side_bits + 2.0 + if any { 2.0 } else { 0.0 });
+        let mut cost = (d0 + d1 + d2) as f64
+            + self.lambda * (b0 + b1 + b2 + side_bits + 2.0 + if any { 2.0 } else { 0.0 });
         let mut pred_kind = if use_merge {
             if any {
-                Pred::Merge { merge: best_merge.0 as u8 }
+                Pred::Merge {
+                    merge: best_merge.0 as u8,
+                }
             } else {
-                Pred::Skip { merge: best_merge.0 as u8 }
+                Pred::Skip {
+                    merge: best_merge.0 as u8,
+                }
             }
         } else {
             let p = amvp[mvp_idx];
-            Pred::Amvp { mvd: (mv.0 - p.0, mv.1 - p.1), mvp: mvp_idx as u8 }
+            Pred::Amvp {
+                mvd: (mv.0 - p.0, mv.1 - p.1),
+                mvp: mvp_idx as u8,
+            }
         };
         let mut cbf = [c0, c1, c2];
         // consider skipping the residual (merge only)
@@ -662,7 +909,9 @@ impl<'a> SliceEnc<'a> {
             let cs = ds as f64 + self.lambda * (1.0 + best_merge.0 as f64);
             if cs < cost {
                 cost = cs;
-                pred_kind = Pred::Skip { merge: best_merge.0 as u8 };
+                pred_kind = Pred::Skip {
+                    merge: best_merge.0 as u8,
+                };
                 cbf = [false; 3];
                 for v in coeffs.iter_mut() {
                     *v = 0;
@@ -683,19 +932,35 @@ impl<'a> SliceEnc<'a> {
                         p2[r * n..r * n + n].copy_from_slice(&v[r * s..r * s + n]);
                     }
                 }
+                None if mpred_ok => p2[..n * n].copy_from_slice(&mpred[..n * n]),
                 None => mc_luma(&refp.y, x as i32, y as i32, n, n, mmv, &mut p2),
             }
             let dl = sse(&self.f.src_y[y * pw + x..], pw, &p2, n, n, n);
             if (dl as f64) < cost {
                 mc_chroma(&refp.u, xc as i32, yc as i32, nc, nc, mmv, &mut pu2);
                 mc_chroma(&refp.v, xc as i32, yc as i32, nc, nc, mmv, &mut pv2);
-                let ds = dl
-                    + sse(&self.f.src_u[yc * (pw / 2) + xc..], pw / 2, &pu2, nc, nc, nc)
-                    + sse(&self.f.src_v[yc * (pw / 2) + xc..], pw / 2, &pv2, nc, nc, nc);
+                let ds =
+                    dl + sse(
+                        &self.f.src_u[yc * (pw / 2) + xc..],
+                        pw / 2,
+                        &pu2,
+                        nc,
+                        nc,
+                        nc,
+                    ) + sse(
+                        &self.f.src_v[yc * (pw / 2) + xc..],
+                        pw / 2,
+                        &pv2,
+                        nc,
+                        nc,
+                        nc,
+                    );
                 let cs = ds as f64 + self.lambda * (1.0 + best_merge.0 as f64);
                 if cs < cost {
                     cost = cs;
-                    pred_kind = Pred::Skip { merge: best_merge.0 as u8 };
+                    pred_kind = Pred::Skip {
+                        merge: best_merge.0 as u8,
+                    };
                     cbf = [false; 3];
                     for v in coeffs.iter_mut() {
                         *v = 0;
@@ -707,7 +972,18 @@ impl<'a> SliceEnc<'a> {
         }
         let skip = matches!(pred_kind, Pred::Skip { .. });
         self.set_info(x, y, n, depth, false, skip, 1, final_mv, cbf[0]);
-        (cost, CuDec { x: x as u32, y: y as u32, log2: n.trailing_zeros(), pred: pred_kind, cbf, coeffs }, satd_cost)
+        (
+            cost,
+            CuDec {
+                x: x as u32,
+                y: y as u32,
+                log2: n.trailing_zeros(),
+                pred: pred_kind,
+                cbf,
+                coeffs,
+            },
+            satd_cost,
+        )
     }
 
     fn write_pred(&mut self, x: usize, y: usize, n: usize, p: &[u8], pu: &[u8], pv: &[u8]) {
@@ -726,25 +1002,40 @@ impl<'a> SliceEnc<'a> {
     }
 
     fn dummy(&self, x: usize, y: usize, n: usize) -> CuDec {
-        CuDec { x: x as u32, y: y as u32, log2: n.trailing_zeros(), pred: Pred::Skip { merge: 0 }, cbf: [false; 3], coeffs: Vec::new() }
+        CuDec {
+            x: x as u32,
+            y: y as u32,
+            log2: n.trailing_zeros(),
+            pred: Pred::Skip { merge: 0 },
+            cbf: [false; 3],
+            coeffs: Vec::new(),
+        }
     }
 
     /// Evaluate a CU leaf (best of intra / inter).
     fn eval_leaf(&mut self, x: usize, y: usize, n: usize, depth: u8) -> (f64, CuDec) {
-        STATS[n.trailing_zeros() as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mpm = self.mpm(x, y);
         if self.f.refp.is_none() {
             let (m, _) = self.intra_search(x, y, n, &mpm);
-            return self.intra_code(x, y, n, m, &mpm, depth);
+            let (c, cu) = self.intra_code(x, y, n, m, &mpm, depth);
+            if n == 8 {
+                let saved = self.save(x, y, n);
+                let (c2, cu2) = self.intra_code_nxn(x, y, depth);
+                if c2 < c {
+                    return (c2, cu2);
+                }
+                self.restore(&saved, x, y, n);
+            }
+            return (c, cu);
         }
         let (ic, icu, isatd) = self.inter_code(x, y, n, depth);
-        if matches!(icu.pred, Pred::Skip { .. }) && self.f.fast >= 1 && isatd < (n * n) as f64 * 2.0 {
+        if matches!(icu.pred, Pred::Skip { .. }) && self.f.fast >= 1 && isatd < (n * n) as f64 * 2.0
+        {
             return (ic, icu);
         }
         if self.f.fast >= 1 && isatd < (n * n) as f64 * (1.0 + 0.3 * self.sqrt_lambda) {
             return (ic, icu);
         }
-        STATS[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if self.f.fast >= 1 {
             // quick intra screening with planar and DC only
             let refs = self.intra_refs(0, x, y, n);
@@ -778,19 +1069,29 @@ impl<'a> SliceEnc<'a> {
         let pw = self.f.pw;
         let ph = self.f.ph;
         let inside = x + n <= pw && y + n <= ph;
-        let split_bits = if log2 > LOG2_MIN_CB && inside { 1.0 } else { 0.0 };
+        let split_bits = if log2 > LOG2_MIN_CB && inside {
+            1.0
+        } else {
+            0.0
+        };
         let mut leaf: Option<(f64, CuDec)> = None;
         if inside {
             let (c, cu) = self.eval_leaf(x, y, n, depth);
             leaf = Some((c + self.lambda * split_bits, cu));
         }
-        let min_log2 = if self.f.refp.is_some() && self.f.fast >= 2 { LOG2_MIN_CB + 1 } else { LOG2_MIN_CB };
+        let min_log2 = if self.f.refp.is_some() && self.f.fast >= 2 {
+            LOG2_MIN_CB + 1
+        } else {
+            LOG2_MIN_CB
+        };
         if log2 > LOG2_MIN_CB && (log2 > min_log2 || !inside) {
             // early termination: skip CU with low cost
             if let Some((c, cu)) = &leaf {
                 let early = match cu.pred {
                     Pred::Skip { .. } => self.f.fast >= 1,
-                    Pred::Merge { .. } | Pred::Amvp { .. } => self.f.fast >= 2 && !cu.cbf[0] && !cu.cbf[1] && !cu.cbf[2],
+                    Pred::Merge { .. } | Pred::Amvp { .. } => {
+                        self.f.fast >= 2 && !cu.cbf[0] && !cu.cbf[1] && !cu.cbf[2]
+                    }
                     _ => false,
                 } || (*c < self.lambda * 8.0 && self.f.fast >= 1);
                 if early {
@@ -799,7 +1100,18 @@ impl<'a> SliceEnc<'a> {
                     return c;
                 }
             }
-            let saved = if inside { Some(self.save(x, y, n)) } else { None };
+            let saved = if inside {
+                Some(self.save(x, y, n))
+            } else {
+                None
+            };
+            let old_parent = self.parent_mv;
+            if inside && self.f.refp.is_some() {
+                let i = self.inf(x, y);
+                if !i.intra {
+                    self.parent_mv = Some(i.mv);
+                }
+            }
             let mut sub = Vec::new();
             let mut cost = self.lambda * split_bits;
             let h = n / 2;
@@ -814,6 +1126,7 @@ impl<'a> SliceEnc<'a> {
                     }
                 }
             }
+            self.parent_mv = old_parent;
             match leaf {
                 Some((lc, cu)) if lc <= cost => {
                     if let Some(s) = saved {
@@ -840,7 +1153,16 @@ impl<'a> SliceEnc<'a> {
 
     // ---------------- syntax writing ----------------
 
-    fn write_tree(&self, cab: &mut Cabac, x: usize, y: usize, log2: u32, depth: u8, cus: &[CuDec], idx: &mut usize) {
+    fn write_tree(
+        &self,
+        cab: &mut Cabac,
+        x: usize,
+        y: usize,
+        log2: u32,
+        depth: u8,
+        cus: &[CuDec],
+        idx: &mut usize,
+    ) {
         let pw = self.f.pw;
         let ph = self.f.ph;
         if x >= pw || y >= ph || *idx >= cus.len() {
@@ -888,9 +1210,44 @@ impl<'a> SliceEnc<'a> {
                 return;
             }
         }
-        let intra = matches!(cu.pred, Pred::Intra { .. });
+        let intra = matches!(cu.pred, Pred::Intra { .. } | Pred::IntraNxN { .. });
         if is_p {
             cab.encode_bin(intra as u32, CTX_PRED_MODE);
+        }
+        if let Pred::IntraNxN {
+            modes,
+            prev,
+            idx,
+            cbf4,
+        } = cu.pred
+        {
+            cab.encode_bin(0, CTX_PART_MODE); // PART_NxN
+            for i in 0..4 {
+                cab.encode_bin(prev[i] as u32, CTX_PREV_INTRA);
+            }
+            for i in 0..4 {
+                write_intra_mode(cab, prev[i], idx[i]);
+            }
+            cab.encode_bin(0, CTX_CHROMA_PRED); // DM
+                                                // transform tree: depth 0 (split inferred), chroma cbfs, then four 4x4 luma TUs
+            cab.encode_bin(cu.cbf[1] as u32, CTX_CBF_CHROMA);
+            cab.encode_bin(cu.cbf[2] as u32, CTX_CBF_CHROMA);
+            for i in 0..4 {
+                let c = (cbf4 >> i) & 1;
+                cab.encode_bin(c as u32, CTX_CBF_LUMA);
+                if c != 0 {
+                    let si = scan_idx_for(modes[i] as u32, 2, true);
+                    code_residual(cab, &cu.coeffs[i * 16..i * 16 + 16], 2, 0, si);
+                }
+            }
+            let sic = scan_idx_for(modes[0] as u32, 2, false);
+            if cu.cbf[1] {
+                code_residual(cab, &cu.coeffs[64..80], 2, 1, sic);
+            }
+            if cu.cbf[2] {
+                code_residual(cab, &cu.coeffs[80..96], 2, 2, sic);
+            }
+            return;
         }
         if !intra || cu.log2 == LOG2_MIN_CB {
             cab.encode_bin(1, CTX_PART_MODE); // PART_2Nx2N
@@ -899,15 +1256,7 @@ impl<'a> SliceEnc<'a> {
         match cu.pred {
             Pred::Intra { mode, prev, idx } => {
                 cab.encode_bin(prev as u32, CTX_PREV_INTRA);
-                if prev {
-                    match idx {
-                        0 => cab.encode_bypass(0),
-                        1 => cab.encode_bypass_bits(2, 2),
-                        _ => cab.encode_bypass_bits(3, 2),
-                    }
-                } else {
-                    cab.encode_bypass_bits(idx as u32, 5);
-                }
+                write_intra_mode(cab, prev, idx);
                 cab.encode_bin(0, CTX_CHROMA_PRED); // DM (mode 4)
                 chroma_mode = mode as u32;
             }
@@ -920,7 +1269,7 @@ impl<'a> SliceEnc<'a> {
                 write_mvd(cab, mvd);
                 cab.encode_bin(mvp as u32, CTX_MVP);
             }
-            Pred::Skip { .. } => {}
+            Pred::Skip { .. } | Pred::IntraNxN { .. } => {}
         }
         let any = cu.cbf[0] || cu.cbf[1] || cu.cbf[2];
         if let Pred::Amvp { .. } = cu.pred {
@@ -939,15 +1288,29 @@ impl<'a> SliceEnc<'a> {
         let nc = n / 2;
         let log2 = cu.log2;
         if cu.cbf[0] {
-            let si = if intra { scan_idx_for(chroma_mode, log2, true) } else { 0 };
+            let si = if intra {
+                scan_idx_for(chroma_mode, log2, true)
+            } else {
+                0
+            };
             code_residual(cab, &cu.coeffs[..n * n], log2, 0, si);
         }
-        let sic = if intra { scan_idx_for(chroma_mode, log2 - 1, false) } else { 0 };
+        let sic = if intra {
+            scan_idx_for(chroma_mode, log2 - 1, false)
+        } else {
+            0
+        };
         if cu.cbf[1] {
             code_residual(cab, &cu.coeffs[n * n..n * n + nc * nc], log2 - 1, 1, sic);
         }
         if cu.cbf[2] {
-            code_residual(cab, &cu.coeffs[n * n + nc * nc..n * n + 2 * nc * nc], log2 - 1, 2, sic);
+            code_residual(
+                cab,
+                &cu.coeffs[n * n + nc * nc..n * n + 2 * nc * nc],
+                log2 - 1,
+                2,
+                sic,
+            );
         }
     }
 
@@ -960,7 +1323,15 @@ impl<'a> SliceEnc<'a> {
         let first_ctb = (self.y0 / ctb) * ctb_w;
         let mut bw = BitWriter::new();
         let is_p = self.f.refp.is_some();
-        slice_header(&mut bw, self.f.idr, is_p, self.f.poc, first_ctb as u32, (ctb_w * ctb_h) as u32, self.f.qp);
+        slice_header(
+            &mut bw,
+            self.f.idr,
+            is_p,
+            self.f.poc,
+            first_ctb as u32,
+            (ctb_w * ctb_h) as u32,
+            self.f.qp,
+        );
         let mut cab = Cabac::new(bw, Contexts::new(is_p, self.f.qp));
         let rows = (self.y1 - self.y0 + ctb - 1) / ctb;
         let mut cus = Vec::new();
@@ -984,16 +1355,55 @@ impl<'a> SliceEnc<'a> {
 }
 
 /// Exact prediction view into a reference (half-sample) plane, when available.
-fn pred_view<'a>(r: &'a RefFrame, x: usize, y: usize, n: usize, mv: (i32, i32)) -> Option<(&'a [u8], usize)> {
+fn pred_view<'a>(
+    r: &'a RefFrame,
+    x: usize,
+    y: usize,
+    n: usize,
+    mv: (i32, i32),
+) -> Option<(&'a [u8], usize)> {
     let pl = super::inter::plane_for(&r.y, &r.hp, mv)?;
     let xi = x as isize + (mv.0 >> 2) as isize;
     let yi = y as isize + (mv.1 >> 2) as isize;
     let lim = pl.pad as isize - 4;
-    if xi < -lim || yi < -lim || xi + n as isize > pl.w as isize + lim || yi + n as isize > pl.h as isize + lim {
+    if xi < -lim
+        || yi < -lim
+        || xi + n as isize > pl.w as isize + lim
+        || yi + n as isize > pl.h as isize + lim
+    {
         return None;
     }
     let i = pl.idx(xi, yi);
     Some((&pl.data[i..], pl.stride))
+}
+
+/// (prev_intra_luma_pred_flag, mpm_idx or rem_intra_luma_pred_mode) for a luma mode.
+fn mode_code(mode: u32, mpm: &[u32; 3]) -> (bool, u8) {
+    if let Some(i) = mpm.iter().position(|&m| m == mode) {
+        (true, i as u8)
+    } else {
+        let mut s = *mpm;
+        s.sort();
+        let mut rem = mode;
+        for &m in s.iter().rev() {
+            if mode > m {
+                rem -= 1;
+            }
+        }
+        (false, rem as u8)
+    }
+}
+
+fn write_intra_mode(cab: &mut Cabac, prev: bool, idx: u8) {
+    if prev {
+        match idx {
+            0 => cab.encode_bypass(0),
+            1 => cab.encode_bypass_bits(2, 2),
+            _ => cab.encode_bypass_bits(3, 2),
+        }
+    } else {
+        cab.encode_bypass_bits(idx as u32, 5);
+    }
 }
 
 fn write_merge_idx(cab: &mut Cabac, idx: u32) {

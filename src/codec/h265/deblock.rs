@@ -55,7 +55,9 @@ fn luma_seg(pix: &mut [u8], off: usize, xs: usize, ls: usize, bs: u8, qp: i32) {
         let p3 = s(pix, line, -4);
         let q0 = s(pix, line, 0);
         let q3 = s(pix, line, 3);
-        dpq < (beta >> 2) && (p3 - p0).abs() + (q0 - q3).abs() < (beta >> 3) && (p0 - q0).abs() < ((5 * tc + 1) >> 1)
+        dpq < (beta >> 2)
+            && (p3 - p0).abs() + (q0 - q3).abs() < (beta >> 3)
+            && (p0 - q0).abs() < ((5 * tc + 1) >> 1)
     };
     let strong = dsam(pix, 0, 2 * dpq0) && dsam(pix, 3, 2 * dpq3);
     let dep = dp < ((beta + (beta >> 1)) >> 3);
@@ -72,12 +74,16 @@ fn luma_seg(pix: &mut [u8], off: usize, xs: usize, ls: usize, bs: u8, qp: i32) {
         let q3 = pix[base + 3 * xs] as i32;
         if strong {
             let tc2 = 2 * tc;
-            pix[base - xs] = ((p2 + 2 * p1 + 2 * p0 + 2 * q0 + q1 + 4) >> 3).clamp(p0 - tc2, p0 + tc2) as u8;
+            pix[base - xs] =
+                ((p2 + 2 * p1 + 2 * p0 + 2 * q0 + q1 + 4) >> 3).clamp(p0 - tc2, p0 + tc2) as u8;
             pix[base - 2 * xs] = ((p2 + p1 + p0 + q0 + 2) >> 2).clamp(p1 - tc2, p1 + tc2) as u8;
-            pix[base - 3 * xs] = ((2 * p3 + 3 * p2 + p1 + p0 + q0 + 4) >> 3).clamp(p2 - tc2, p2 + tc2) as u8;
-            pix[base] = ((p1 + 2 * p0 + 2 * q0 + 2 * q1 + q2 + 4) >> 3).clamp(q0 - tc2, q0 + tc2) as u8;
+            pix[base - 3 * xs] =
+                ((2 * p3 + 3 * p2 + p1 + p0 + q0 + 4) >> 3).clamp(p2 - tc2, p2 + tc2) as u8;
+            pix[base] =
+                ((p1 + 2 * p0 + 2 * q0 + 2 * q1 + q2 + 4) >> 3).clamp(q0 - tc2, q0 + tc2) as u8;
             pix[base + xs] = ((p0 + q0 + q1 + q2 + 2) >> 2).clamp(q1 - tc2, q1 + tc2) as u8;
-            pix[base + 2 * xs] = ((p0 + q0 + q1 + 3 * q2 + 2 * q3 + 4) >> 3).clamp(q2 - tc2, q2 + tc2) as u8;
+            pix[base + 2 * xs] =
+                ((p0 + q0 + q1 + 3 * q2 + 2 * q3 + 4) >> 3).clamp(q2 - tc2, q2 + tc2) as u8;
         } else {
             let mut delta = (9 * (q0 - p0) - 3 * (q1 - p1) + 8) >> 4;
             if delta.abs() < tc * 10 {
@@ -114,7 +120,15 @@ fn chroma_seg(pix: &mut [u8], off: usize, xs: usize, ls: usize, lines: usize, tc
 }
 
 /// Deblock a whole picture in place. Planes are tight (stride = width).
-pub fn deblock_picture(y: &mut [u8], u: &mut [u8], v: &mut [u8], pw: usize, ph: usize, info: &[BlkInfo], qp: i32) {
+pub fn deblock_picture(
+    y: &mut [u8],
+    u: &mut [u8],
+    v: &mut [u8],
+    pw: usize,
+    ph: usize,
+    info: &[BlkInfo],
+    qp: i32,
+) {
     let w4 = pw / 4;
     let h4 = ph / 4;
     let cw = pw / 2;

@@ -14,12 +14,14 @@ pub struct Plane {
 }
 
 impl Plane {
-    pub fn from_tight(src: &[u8], w: usize, h: usize, pad: usize) -> Plane {
-        Self::from_tight_reuse(src, w, h, pad, Vec::new())
-    }
-
     /// Like `from_tight`, reusing the allocation of `data`.
-    pub fn from_tight_reuse(src: &[u8], w: usize, h: usize, pad: usize, mut data: Vec<u8>) -> Plane {
+    pub fn from_tight_reuse(
+        src: &[u8],
+        w: usize,
+        h: usize,
+        pad: usize,
+        mut data: Vec<u8>,
+    ) -> Plane {
         let stride = w + 2 * pad;
         data.resize(stride * (h + 2 * pad), 0);
         for y in 0..h {
@@ -42,7 +44,13 @@ impl Plane {
         for y in pad + h..h + 2 * pad {
             data.copy_within(last_row..last_row + stride, y * stride);
         }
-        Plane { data, stride, w, h, pad }
+        Plane {
+            data,
+            stride,
+            w,
+            h,
+            pad,
+        }
     }
     #[inline]
     pub fn idx(&self, x: isize, y: isize) -> usize {
@@ -69,24 +77,51 @@ fn clip8(v: i32) -> u8 {
 /// Generic separable interpolation with `T` taps; `fx`/`fy` index the filter table.
 /// Output is the final uni-prediction 8-bit sample (8.5.3.3.4.2 default weighting).
 fn interp<const T: usize>(
-    p: &Plane, xi: isize, yi: isize, w: usize, h: usize, fx: usize, fy: usize, coefs: &[[i32; T]], out: &mut [u8],
+    p: &Plane,
+    xi: isize,
+    yi: isize,
+    w: usize,
+    h: usize,
+    fx: usize,
+    fy: usize,
+    coefs: &[[i32; T]],
+    out: &mut [u8],
 ) {
     let half = (T / 2 - 1) as isize; // 3 for 8-tap, 1 for 4-tap
     let ww = w + T - 1;
     let wh = h + T - 1;
-    let mut local = [0u8; 40 * 40];
     let x0 = xi - half;
     let y0 = yi - half;
-    let (src, st, base): (&[u8], usize, usize) = if p.inside(x0, y0, x0 + ww as isize, y0 + wh as isize) {
-        (&p.data, p.stride, p.idx(x0, y0))
+    if p.inside(x0, y0, x0 + ww as isize, y0 + wh as isize) {
+        interp_src::<T>(&p.data, p.stride, p.idx(x0, y0), w, h, fx, fy, coefs, out);
     } else {
+        // rare path: build a clamped copy of the source window
+        let mut local = [0u8; 40 * 40];
         for dy in 0..wh {
             for dx in 0..ww {
                 local[dy * ww + dx] = p.at_clamped(x0 + dx as isize, y0 + dy as isize);
             }
         }
-        (&local[..], ww, 0)
-    };
+        interp_src::<T>(&local, ww, 0, w, h, fx, fy, coefs, out);
+    }
+}
+
+/// Interpolation from a source window whose top-left (x-half, y-half) is at `src[base]`.
+#[inline]
+fn interp_src<const T: usize>(
+    src: &[u8],
+    st: usize,
+    base: usize,
+    w: usize,
+    h: usize,
+    fx: usize,
+    fy: usize,
+    coefs: &[[i32; T]],
+    out: &mut [u8],
+) {
+    let half = (T / 2 - 1) as isize;
+    let ww = w + T - 1;
+    let wh = h + T - 1;
     let hs = half as usize;
     if fx == 0 && fy == 0 {
         for y in 0..h {
@@ -98,16 +133,16 @@ fn interp<const T: usize>(
         for y in 0..h {
             let row = &src[base + (y + hs) * st..base + (y + hs) * st + ww];
             let o = &mut out[y * w..y * w + w];
-            let mut acc = [0i32; 32];
+            let mut acc = [0i16; 32];
             for k in 0..T {
                 let r = &row[k..k + w];
-                let ck = c[k];
+                let ck = c[k] as i16;
                 for x in 0..w {
-                    acc[x] += ck * r[x] as i32;
+                    acc[x] = acc[x].wrapping_add(ck.wrapping_mul(r[x] as i16));
                 }
             }
             for x in 0..w {
-                o[x] = clip8((acc[x] + 32) >> 6);
+                o[x] = clip8((acc[x] as i32 + 32) >> 6);
             }
         }
     } else if fx == 0 {
@@ -115,78 +150,138 @@ fn interp<const T: usize>(
         for y in 0..h {
             let o = &mut out[y * w..y * w + w];
             let b0 = base + y * st + hs;
-            let mut acc = [0i32; 32];
+            let mut acc = [0i16; 32];
             for k in 0..T {
                 let r = &src[b0 + k * st..b0 + k * st + w];
-                let ck = c[k];
+                let ck = c[k] as i16;
                 for x in 0..w {
-                    acc[x] += ck * r[x] as i32;
+                    acc[x] = acc[x].wrapping_add(ck.wrapping_mul(r[x] as i16));
                 }
             }
             for x in 0..w {
-                o[x] = clip8((acc[x] + 32) >> 6);
+                o[x] = clip8((acc[x] as i32 + 32) >> 6);
             }
         }
     } else {
         let ch = &coefs[fx];
         let cv = &coefs[fy];
-        let mut tmp = [0i16; 32 * 40];
-        for ty in 0..wh {
-            let row = &src[base + ty * st..base + ty * st + ww];
-            let t = &mut tmp[ty * w..ty * w + w];
-            let mut acc = [0i32; 32];
-            for k in 0..T {
-                let r = &row[k..k + w];
-                let ck = ch[k];
-                for x in 0..w {
-                    acc[x] += ck * r[x] as i32;
+        TMP16.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            if guard.len() < 32 * 40 {
+                guard.resize(32 * 40, 0);
+            }
+            let tmp: &mut [i16] = &mut guard[..];
+            for ty in 0..wh {
+                let row = &src[base + ty * st..base + ty * st + ww];
+                let t = &mut tmp[ty * w..ty * w + w];
+                // 8-bit input: every partial sum fits in i16 (wrapping ops keep debug builds quiet)
+                for v in t.iter_mut() {
+                    *v = 0;
+                }
+                for k in 0..T {
+                    let r = &row[k..k + w];
+                    let ck = ch[k] as i16;
+                    for x in 0..w {
+                        t[x] = t[x].wrapping_add(ck.wrapping_mul(r[x] as i16));
+                    }
                 }
             }
-            for x in 0..w {
-                t[x] = acc[x] as i16;
-            }
-        }
-        for y in 0..h {
-            let o = &mut out[y * w..y * w + w];
-            let mut acc = [0i32; 32];
-            for k in 0..T {
-                let t = &tmp[(y + k) * w..(y + k) * w + w];
-                let ck = cv[k];
+            for y in 0..h {
+                let o = &mut out[y * w..y * w + w];
+                let mut acc = [0i32; 32];
+                for k in 0..T {
+                    let t = &tmp[(y + k) * w..(y + k) * w + w];
+                    let ck = cv[k];
+                    for x in 0..w {
+                        acc[x] += ck * t[x] as i32;
+                    }
+                }
                 for x in 0..w {
-                    acc[x] += ck * t[x] as i32;
+                    o[x] = clip8(((acc[x] >> 6) + 32) >> 6);
                 }
             }
-            for x in 0..w {
-                o[x] = clip8(((acc[x] >> 6) + 32) >> 6);
-            }
-        }
+        });
     }
+}
+
+thread_local! {
+    static TMP16: std::cell::RefCell<Vec<i16>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Luma motion compensation for a block at (x,y) of size w x h, mv in quarter samples.
 pub fn mc_luma(p: &Plane, x: i32, y: i32, w: usize, h: usize, mv: (i32, i32), out: &mut [u8]) {
     let xi = (x + (mv.0 >> 2)) as isize;
     let yi = (y + (mv.1 >> 2)) as isize;
-    interp::<8>(p, xi, yi, w, h, (mv.0 & 3) as usize, (mv.1 & 3) as usize, &LUMA_FILTER, out);
+    interp::<8>(
+        p,
+        xi,
+        yi,
+        w,
+        h,
+        (mv.0 & 3) as usize,
+        (mv.1 & 3) as usize,
+        &LUMA_FILTER,
+        out,
+    );
 }
 
 /// Chroma motion compensation; (x,y,w,h) in chroma samples, mv is the luma mv (1/8 chroma units).
 pub fn mc_chroma(p: &Plane, x: i32, y: i32, w: usize, h: usize, mv: (i32, i32), out: &mut [u8]) {
     let xi = (x + (mv.0 >> 3)) as isize;
     let yi = (y + (mv.1 >> 3)) as isize;
-    interp::<4>(p, xi, yi, w, h, (mv.0 & 7) as usize, (mv.1 & 7) as usize, &CHROMA_FILTER, out);
+    interp::<4>(
+        p,
+        xi,
+        yi,
+        w,
+        h,
+        (mv.0 & 7) as usize,
+        (mv.1 & 7) as usize,
+        &CHROMA_FILTER,
+        out,
+    );
+}
+
+#[inline(always)]
+fn sad_w<const W: usize>(a: &[u8], astride: usize, b: &[u8], bstride: usize, h: usize) -> u32 {
+    let mut s = 0u32;
+    for y in 0..h {
+        let ra: &[u8; W] = match a[y * astride..y * astride + W].try_into() {
+            Ok(r) => r,
+            Err(_) => return u32::MAX,
+        };
+        let rb: &[u8; W] = match b[y * bstride..y * bstride + W].try_into() {
+            Ok(r) => r,
+            Err(_) => return u32::MAX,
+        };
+        let mut t = 0u32;
+        for x in 0..W {
+            t += ra[x].abs_diff(rb[x]) as u32;
+        }
+        s += t;
+    }
+    s
 }
 
 pub fn sad(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
-    let mut s = 0u32;
-    for y in 0..h {
-        let ra = &a[y * astride..y * astride + w];
-        let rb = &b[y * bstride..y * bstride + w];
-        for x in 0..w {
-            s += (ra[x] as i32 - rb[x] as i32).unsigned_abs();
+    match w {
+        32 => sad_w::<32>(a, astride, b, bstride, h),
+        16 => sad_w::<16>(a, astride, b, bstride, h),
+        8 => sad_w::<8>(a, astride, b, bstride, h),
+        _ => {
+            let mut s = 0u32;
+            for y in 0..h {
+                let ra = &a[y * astride..y * astride + w];
+                let rb = &b[y * bstride..y * bstride + w];
+                s += ra
+                    .iter()
+                    .zip(rb)
+                    .map(|(&p, &q)| p.abs_diff(q) as u32)
+                    .sum::<u32>();
+            }
+            s
         }
     }
-    s
 }
 
 fn satd4x4(d: &[i32; 16]) -> u32 {
@@ -212,54 +307,54 @@ fn satd4x4(d: &[i32; 16]) -> u32 {
     s
 }
 
-fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
-    let mut d = [[0i32; 8]; 8];
-    for y in 0..8 {
-        for x in 0..8 {
-            d[y][x] = a[y * astride + x] as i32 - b[y * bstride + x] as i32;
+#[inline(always)]
+fn had8_rows(m: &mut [[i32; 8]; 8]) {
+    // 8-point Hadamard across rows (element-wise over the 8 columns)
+    for (a, b) in [(0, 4), (1, 5), (2, 6), (3, 7)] {
+        let (x, y) = (m[a], m[b]);
+        for i in 0..8 {
+            m[a][i] = x[i] + y[i];
+            m[b][i] = x[i] - y[i];
         }
     }
-    // rows
-    for y in 0..8 {
-        let r = d[y];
-        let s0 = r[0] + r[4];
-        let s1 = r[1] + r[5];
-        let s2 = r[2] + r[6];
-        let s3 = r[3] + r[7];
-        let d0 = r[0] - r[4];
-        let d1 = r[1] - r[5];
-        let d2 = r[2] - r[6];
-        let d3 = r[3] - r[7];
-        let t0 = s0 + s2;
-        let t1 = s1 + s3;
-        let t2 = s0 - s2;
-        let t3 = s1 - s3;
-        let u0 = d0 + d2;
-        let u1 = d1 + d3;
-        let u2 = d0 - d2;
-        let u3 = d1 - d3;
-        d[y] = [t0 + t1, t0 - t1, t2 + t3, t2 - t3, u0 + u1, u0 - u1, u2 + u3, u2 - u3];
+    for (a, b) in [(0, 2), (1, 3), (4, 6), (5, 7)] {
+        let (x, y) = (m[a], m[b]);
+        for i in 0..8 {
+            m[a][i] = x[i] + y[i];
+            m[b][i] = x[i] - y[i];
+        }
     }
+    for (a, b) in [(0, 1), (2, 3), (4, 5), (6, 7)] {
+        let (x, y) = (m[a], m[b]);
+        for i in 0..8 {
+            m[a][i] = x[i] + y[i];
+            m[b][i] = x[i] - y[i];
+        }
+    }
+}
+
+fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
+    let mut m = [[0i32; 8]; 8];
+    for y in 0..8 {
+        let ra = &a[y * astride..y * astride + 8];
+        let rb = &b[y * bstride..y * bstride + 8];
+        for x in 0..8 {
+            m[y][x] = ra[x] as i32 - rb[x] as i32;
+        }
+    }
+    had8_rows(&mut m);
+    let mut t = [[0i32; 8]; 8];
+    for y in 0..8 {
+        for x in 0..8 {
+            t[x][y] = m[y][x];
+        }
+    }
+    had8_rows(&mut t);
     let mut sum = 0u32;
-    for x in 0..8 {
-        let s0 = d[0][x] + d[4][x];
-        let s1 = d[1][x] + d[5][x];
-        let s2 = d[2][x] + d[6][x];
-        let s3 = d[3][x] + d[7][x];
-        let d0 = d[0][x] - d[4][x];
-        let d1 = d[1][x] - d[5][x];
-        let d2 = d[2][x] - d[6][x];
-        let d3 = d[3][x] - d[7][x];
-        let t0 = s0 + s2;
-        let t1 = s1 + s3;
-        let t2 = s0 - s2;
-        let t3 = s1 - s3;
-        let u0 = d0 + d2;
-        let u1 = d1 + d3;
-        let u2 = d0 - d2;
-        let u3 = d1 - d3;
-        sum += ((t0 + t1).abs() + (t0 - t1).abs() + (t2 + t3).abs() + (t2 - t3).abs()) as u32;
-        sum += ((u0 + u1).abs() + (u0 - u1).abs() + (u2 + u3).abs() + (u2 - u3).abs()) as u32;
+    for r in t.iter() {
+        for &v in r.iter() {
+            sum += v.unsigned_abs();
+        }
     }
     (sum + 2) >> 2
 }
@@ -267,10 +362,15 @@ fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
 /// Hadamard SATD (8x8 blocks when possible, 4x4 otherwise).
 pub fn satd(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
     let mut s = 0;
-    if w % 8 == 0 && h % 8 == 0 {
+    if (w | h) & 7 == 0 {
         for by in (0..h).step_by(8) {
             for bx in (0..w).step_by(8) {
-                s += satd8x8(&a[by * astride + bx..], astride, &b[by * bstride + bx..], bstride);
+                s += satd8x8(
+                    &a[by * astride + bx..],
+                    astride,
+                    &b[by * bstride + bx..],
+                    bstride,
+                );
             }
         }
     } else {
@@ -279,7 +379,8 @@ pub fn satd(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usi
                 let mut d = [0i32; 16];
                 for y in 0..4 {
                     for x in 0..4 {
-                        d[y * 4 + x] = a[(by + y) * astride + bx + x] as i32 - b[(by + y) * bstride + bx + x] as i32;
+                        d[y * 4 + x] = a[(by + y) * astride + bx + x] as i32
+                            - b[(by + y) * bstride + bx + x] as i32;
                     }
                 }
                 s += (satd4x4(&d) + 1) >> 1;
@@ -306,16 +407,28 @@ pub struct SearchParams {
     pub lambda: u32, // cost per bit (SAD units, <<4 fixed point)
     pub subpel_square: bool,
     pub use_sad: bool,
+    pub coarse: bool,
 }
 
 /// Motion search for a w x h luma block at (x,y). `src` points at the block (stride sstride).
 /// Returns best mv in quarter-sample units and its cost (SATD + lambda*bits).
 pub fn motion_search(
-    src: &[u8], sstride: usize, p: &Plane, hp: &[Plane; 3], x: i32, y: i32, w: usize, h: usize, mvp: (i32, i32), starts: &[(i32, i32)],
-    sp: &SearchParams, buf: &mut Vec<u8>,
+    src: &[u8],
+    sstride: usize,
+    p: &Plane,
+    hp: &[Plane; 3],
+    x: i32,
+    y: i32,
+    w: usize,
+    h: usize,
+    mvp: (i32, i32),
+    starts: &[(i32, i32)],
+    sp: &SearchParams,
+    buf: &mut Vec<u8>,
 ) -> ((i32, i32), u32) {
     let lam = sp.lambda;
-    let bits_cost = |mv: (i32, i32)| -> u32 { (lam * (mvd_bits(mv.0 - mvp.0) + mvd_bits(mv.1 - mvp.1))) >> 4 };
+    let bits_cost =
+        |mv: (i32, i32)| -> u32 { (lam * (mvd_bits(mv.0 - mvp.0) + mvd_bits(mv.1 - mvp.1))) >> 4 };
     // integer mv limits so the 8-tap window stays inside the padded plane
     let pad = p.pad as i32;
     let minx = -pad + 4 - x;
@@ -340,6 +453,35 @@ pub fn motion_search(
         }
     }
     let center0 = best;
+    // coarse multi-scale probe for large motion
+    const DIRS: [(i32, i32); 8] = [
+        (-1, 0),
+        (1, 0),
+        (0, -1),
+        (0, 1),
+        (-1, -1),
+        (1, -1),
+        (-1, 1),
+        (1, 1),
+    ];
+    let coarse = sp.coarse;
+    for d in [16, 8, 4] {
+        if d > sp.range * 2 || !coarse {
+            continue;
+        }
+        let c = best;
+        for &(dx, dy) in DIRS.iter() {
+            let cand = lim((c.0 + dx * d, c.1 + dy * d));
+            if cand == c {
+                continue;
+            }
+            let cc = int_cost(cand);
+            if cc < best_cost {
+                best_cost = cc;
+                best = cand;
+            }
+        }
+    }
     // hexagon search
     const HEX: [(i32, i32); 6] = [(-2, 0), (-1, -2), (1, -2), (2, 0), (1, 2), (-1, 2)];
     for _ in 0..sp.range {
@@ -347,7 +489,9 @@ pub fn motion_search(
         let mut improved = false;
         for d in HEX.iter() {
             let cand = lim((c.0 + d.0, c.1 + d.1));
-            if (cand.0 - center0.0).abs() > sp.range * 4 || (cand.1 - center0.1).abs() > sp.range * 4 {
+            if (cand.0 - center0.0).abs() > sp.range * 6
+                || (cand.1 - center0.1).abs() > sp.range * 6
+            {
                 continue;
             }
             let cc = int_cost(cand);
@@ -378,7 +522,8 @@ pub fn motion_search(
     }
     // sub-pel refinement: half-sample positions from precomputed planes, quarter-sample
     // positions approximated by averaging (exact prediction is rebuilt by the caller).
-    let bits_q = |mv: (i32, i32)| -> u32 { (lam * (mvd_bits(mv.0 - mvp.0) + mvd_bits(mv.1 - mvp.1))) >> 4 };
+    let bits_q =
+        |mv: (i32, i32)| -> u32 { (lam * (mvd_bits(mv.0 - mvp.0) + mvd_bits(mv.1 - mvp.1))) >> 4 };
     let view = |mv: (i32, i32)| -> (&[u8], usize) {
         let pl = plane_for(p, hp, mv).unwrap_or(p);
         let i = pl.idx((x + (mv.0 >> 2)) as isize, (y + (mv.1 >> 2)) as isize);
@@ -395,9 +540,19 @@ pub fn motion_search(
     let (v0, s0) = view(bq);
     let mut bc = metric(src, sstride, v0, s0) + bits_q(bq);
     const CROSS: [(i32, i32); 4] = [(-1, 0), (1, 0), (0, -1), (0, 1)];
-    const SQUARE: [(i32, i32); 8] = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, -1), (-1, 1), (1, 1)];
+    const SQUARE: [(i32, i32); 8] = [
+        (-1, 0),
+        (1, 0),
+        (0, -1),
+        (0, 1),
+        (-1, -1),
+        (1, -1),
+        (-1, 1),
+        (1, 1),
+    ];
     let pat: &[(i32, i32)] = if sp.subpel_square { &SQUARE } else { &CROSS };
-    let in_range = |c: (i32, i32)| c.0 >= minx * 4 && c.0 <= maxx * 4 && c.1 >= miny * 4 && c.1 <= maxy * 4;
+    let in_range =
+        |c: (i32, i32)| c.0 >= minx * 4 && c.0 <= maxx * 4 && c.1 >= miny * 4 && c.1 <= maxy * 4;
     let c = bq;
     for &(dx, dy) in pat {
         let cand = (c.0 + dx * 2, c.1 + dy * 2);
@@ -422,8 +577,11 @@ pub fn motion_search(
         let (va, sa) = view(c);
         let (vb, sb) = view(far);
         for r in 0..h {
-            for q in 0..w {
-                buf[r * w + q] = ((va[r * sa + q] as u32 + vb[r * sb + q] as u32 + 1) >> 1) as u8;
+            let ra = &va[r * sa..r * sa + w];
+            let rb = &vb[r * sb..r * sb + w];
+            let o = &mut buf[r * w..r * w + w];
+            for ((d, &p), &q) in o.iter_mut().zip(ra).zip(rb) {
+                *d = ((p as u16 + q as u16 + 1) >> 1) as u8;
             }
         }
         let cc = metric(src, sstride, buf, w) + bits_q(cand);
@@ -444,7 +602,13 @@ pub fn half_planes(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pla
     let mut mk = || {
         let mut d = old.pop().unwrap_or_default();
         d.resize(p.data.len(), 0);
-        Plane { data: d, stride: st, w: p.w, h: p.h, pad: p.pad }
+        Plane {
+            data: d,
+            stride: st,
+            w: p.w,
+            h: p.h,
+            pad: p.pad,
+        }
     };
     let (mut hp, mut vp, mut hvp) = (mk(), mk(), mk());
     let src = &p.data;
@@ -454,18 +618,25 @@ pub fn half_planes(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pla
         let tmp = tmp_s;
         for y in 0..rows {
             let r = &src[y * st..y * st + st];
-            let t = &mut tmp[y * st..y * st + st];
-            for x in 3..st - 4 {
-                let mut s = 0i32;
-                for k in 0..8 {
-                    s += c[k] * r[x + k - 3] as i32;
+            let t = &mut tmp[y * st + 3..y * st + st - 4];
+            for v in t.iter_mut() {
+                *v = 0;
+            }
+            let m = t.len();
+            for k in 0..8 {
+                let ck = c[k] as i16;
+                let rk = &r[k..k + m];
+                for x in 0..m {
+                    t[x] = t[x].wrapping_add(ck.wrapping_mul(rk[x] as i16));
                 }
-                t[x] = s as i16;
             }
         }
+        let mut acc = vec![0i32; st];
         for y in 3..rows - 4 {
             let o = &mut out[y * st..y * st + st];
-            let mut acc = vec![0i32; st];
+            for a in acc.iter_mut() {
+                *a = 0;
+            }
             for k in 0..8 {
                 let t = &tmp[(y + k - 3) * st..(y + k - 2) * st];
                 let ck = c[k];
@@ -479,34 +650,43 @@ pub fn half_planes(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pla
         }
     };
     let job_h = |out: &mut Vec<u8>| {
+        let mut acc = vec![0i16; st];
         for y in 0..rows {
             let r = &src[y * st..y * st + st];
-            let o = &mut out[y * st..y * st + st];
-            for x in 3..st - 4 {
-                let mut s = 0i32;
-                for k in 0..8 {
-                    s += c[k] * r[x + k - 3] as i32;
+            let m = st - 7;
+            let a = &mut acc[..m];
+            for v in a.iter_mut() {
+                *v = 0;
+            }
+            for k in 0..8 {
+                let ck = c[k] as i16;
+                let rk = &r[k..k + m];
+                for x in 0..m {
+                    a[x] = a[x].wrapping_add(ck.wrapping_mul(rk[x] as i16));
                 }
-                o[x] = clip8((s + 32) >> 6);
+            }
+            let o = &mut out[y * st + 3..y * st + 3 + m];
+            for x in 0..m {
+                o[x] = clip8((a[x] as i32 + 32) >> 6);
             }
         }
     };
     let job_v = |out: &mut Vec<u8>| {
-        let mut acc = vec![0i32; st];
+        let mut acc = vec![0i16; st];
         for y in 3..rows - 4 {
             for a in acc.iter_mut() {
                 *a = 0;
             }
             for k in 0..8 {
                 let r = &src[(y + k - 3) * st..(y + k - 2) * st];
-                let ck = c[k];
+                let ck = c[k] as i16;
                 for x in 0..st {
-                    acc[x] += ck * r[x] as i32;
+                    acc[x] = acc[x].wrapping_add(ck.wrapping_mul(r[x] as i16));
                 }
             }
             let o = &mut out[y * st..y * st + st];
             for x in 0..st {
-                o[x] = clip8((acc[x] + 32) >> 6);
+                o[x] = clip8((acc[x] as i32 + 32) >> 6);
             }
         }
     };

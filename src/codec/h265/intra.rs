@@ -14,7 +14,10 @@ impl Refs {
     /// `avail` marks which ones exist. Performs the substitution process (8.4.4.2.2).
     pub fn from_line(n: usize, line: &mut [i32], avail: &[bool]) -> Refs {
         let total = 4 * n + 1;
-        let mut r = Refs { left: [128; 65], top: [128; 65] };
+        let mut r = Refs {
+            left: [128; 65],
+            top: [128; 65],
+        };
         if let Some(first) = (0..total).find(|&i| avail[i]) {
             if first > 0 {
                 line[0] = line[first];
@@ -105,7 +108,11 @@ pub fn predict(r: &Refs, n: usize, mode: u32, luma: bool, out: &mut [u8]) {
         _ => {
             let angle = INTRA_ANGLE[(mode - 2) as usize];
             let vertical = mode >= 18;
-            let (main, side) = if vertical { (&r.top, &r.left) } else { (&r.left, &r.top) };
+            let (main, side) = if vertical {
+                (&r.top, &r.left)
+            } else {
+                (&r.left, &r.top)
+            };
             // ref array with offset n: refa[n + i] = ref[i], i in -n..=2n
             let mut refa = [0i32; 3 * 32 + 1];
             let off = n as i32;

@@ -2,22 +2,35 @@
 //!
 //! Structure: `bitwriter` (RBSP/NAL), `cabac` (arithmetic coder), `tables` (spec constants),
 //! `params` (VPS/SPS/PPS/slice header), `intra`, `inter` (MC + motion search), `transform`
-//! (DCT/DST + quantisation), `residual` (residual_coding syntax), `ctu` (mode decision and
+//! (DCT/DST), `quant`, `residual` (residual_coding syntax), `ctu` (mode decision and
 //! CTU syntax), `deblock`, `ratecontrol`.
+
+#![allow(
+    clippy::too_many_arguments,
+    clippy::needless_range_loop,
+    clippy::manual_div_ceil,
+    clippy::if_same_then_else,
+    clippy::identity_op,
+    clippy::precedence,
+    clippy::manual_memcpy,
+    clippy::needless_lifetimes,
+    clippy::unnecessary_cast
+)]
 
 mod bitwriter;
 mod cabac;
-pub mod ctu;
+mod ctu;
 mod deblock;
 mod inter;
 mod intra;
 mod params;
+mod quant;
 mod ratecontrol;
 mod residual;
 mod tables;
-mod transform;
 #[cfg(test)]
 mod tests;
+mod transform;
 
 use bitwriter::{write_nal, NAL_IDR_W_RADL, NAL_TRAIL_R};
 use ctu::{FrameCtx, RefFrame, SliceEnc};
@@ -97,16 +110,25 @@ pub struct Encoder {
     rc: ratecontrol::RcState,
     threads: usize,
     hp_tmp: Vec<i16>,
+    prev_mvs: Vec<Option<(i32, i32)>>,
 }
 
 fn check_rc(rc: &RateControl) -> Result<(), String> {
     match *rc {
         RateControl::ConstQp { qp } if qp > 51 => Err(format!("qp {} out of range 0..=51", qp)),
-        RateControl::Cbr { bitrate } if bitrate < 1000 => Err(format!("bitrate {} too low (min 1000 bps)", bitrate)),
-        RateControl::Vbr { bitrate, .. } if bitrate < 1000 => Err(format!("bitrate {} too low (min 1000 bps)", bitrate)),
-        RateControl::Vbr { bitrate, max_bitrate } if max_bitrate < bitrate => {
-            Err(format!("max_bitrate {} is below bitrate {}", max_bitrate, bitrate))
+        RateControl::Cbr { bitrate } if bitrate < 1000 => {
+            Err(format!("bitrate {} too low (min 1000 bps)", bitrate))
         }
+        RateControl::Vbr { bitrate, .. } if bitrate < 1000 => {
+            Err(format!("bitrate {} too low (min 1000 bps)", bitrate))
+        }
+        RateControl::Vbr {
+            bitrate,
+            max_bitrate,
+        } if max_bitrate < bitrate => Err(format!(
+            "max_bitrate {} is below bitrate {}",
+            max_bitrate, bitrate
+        )),
         _ => Ok(()),
     }
 }
@@ -127,14 +149,20 @@ impl Encoder {
             return Err(format!("size {}x{} too large; maximum is 8192x4320", w, h));
         }
         if cfg.fps_num == 0 || cfg.fps_den == 0 {
-            return Err(format!("invalid frame rate {}/{}", cfg.fps_num, cfg.fps_den));
+            return Err(format!(
+                "invalid frame rate {}/{}",
+                cfg.fps_num, cfg.fps_den
+            ));
         }
         check_rc(&cfg.rc)?;
         let sp = SeqParams::new(w, h);
         let pw = sp.pw as usize;
         let ph = sp.ph as usize;
         let threads = if cfg.threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(16)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(16)
         } else {
             (cfg.threads as usize).min(64)
         };
@@ -160,6 +188,7 @@ impl Encoder {
             rc,
             threads,
             hp_tmp: Vec::new(),
+            prev_mvs: Vec::new(),
             cfg,
         })
     }
@@ -188,27 +217,69 @@ impl Encoder {
         let h = self.cfg.height as usize;
         let (cw, chh) = ((w + 1) / 2, (h + 1) / 2);
         if pic.y_stride < w {
-            return Err(format!("y_stride {} is smaller than width {}", pic.y_stride, w));
+            return Err(format!(
+                "y_stride {} is smaller than width {}",
+                pic.y_stride, w
+            ));
         }
         if pic.c_stride < cw {
-            return Err(format!("c_stride {} is smaller than chroma width {}", pic.c_stride, cw));
+            return Err(format!(
+                "c_stride {} is smaller than chroma width {}",
+                pic.c_stride, cw
+            ));
         }
-        let need_y = pic.y_stride * (h - 1) + w;
-        let need_c = pic.c_stride * (chh - 1) + cw;
+        let need_y = pic
+            .y_stride
+            .checked_mul(h - 1)
+            .and_then(|v| v.checked_add(w))
+            .ok_or_else(|| format!("y_stride {} is too large", pic.y_stride))?;
+        let need_c = pic
+            .c_stride
+            .checked_mul(chh - 1)
+            .and_then(|v| v.checked_add(cw))
+            .ok_or_else(|| format!("c_stride {} is too large", pic.c_stride))?;
         if pic.y.len() < need_y {
-            return Err(format!("y plane has {} bytes, need at least {}", pic.y.len(), need_y));
+            return Err(format!(
+                "y plane has {} bytes, need at least {}",
+                pic.y.len(),
+                need_y
+            ));
         }
         if pic.u.len() < need_c {
-            return Err(format!("u plane has {} bytes, need at least {}", pic.u.len(), need_c));
+            return Err(format!(
+                "u plane has {} bytes, need at least {}",
+                pic.u.len(),
+                need_c
+            ));
         }
         if pic.v.len() < need_c {
-            return Err(format!("v plane has {} bytes, need at least {}", pic.v.len(), need_c));
+            return Err(format!(
+                "v plane has {} bytes, need at least {}",
+                pic.v.len(),
+                need_c
+            ));
         }
         let pw = self.pw;
         let ph = self.ph;
         copy_pad(&mut self.src[0], pw, ph, pic.y, pic.y_stride, w, h);
-        copy_pad(&mut self.src[1], pw / 2, ph / 2, pic.u, pic.c_stride, cw, chh);
-        copy_pad(&mut self.src[2], pw / 2, ph / 2, pic.v, pic.c_stride, cw, chh);
+        copy_pad(
+            &mut self.src[1],
+            pw / 2,
+            ph / 2,
+            pic.u,
+            pic.c_stride,
+            cw,
+            chh,
+        );
+        copy_pad(
+            &mut self.src[2],
+            pw / 2,
+            ph / 2,
+            pic.v,
+            pic.c_stride,
+            cw,
+            chh,
+        );
         Ok(())
     }
 
@@ -227,7 +298,15 @@ impl Encoder {
         let ph = self.ph;
         let ctb = 1usize << LOG2_CTB;
         let ctb_rows = (ph + ctb - 1) / ctb;
-        let nslices = self.threads.clamp(1, ctb_rows);
+        // with several workers use two slices per worker (dynamic load balancing); the slice
+        // layout depends only on the thread count, so output is deterministic
+        let nworkers = self.threads.clamp(1, ctb_rows);
+        let nslices = if nworkers > 1 {
+            (nworkers * 2).min(ctb_rows)
+        } else {
+            1
+        };
+        // speed level: 2 for HD and larger (SAD-based ME, 16x16 minimum inter CU), 1 otherwise
         let fast = if pw * ph >= 1280 * 720 { 2 } else { 1 };
         let refp = if idr { None } else { self.refp.as_ref() };
         let fctx = FrameCtx {
@@ -241,6 +320,7 @@ impl Encoder {
             idr,
             poc: self.poc,
             fast,
+            prev_mvs: if idr { None } else { Some(&self.prev_mvs) },
         };
         // split buffers into bands of CTB rows
         let mut bands = Vec::new();
@@ -278,18 +358,40 @@ impl Encoder {
                 results.push(se.encode_slice());
             }
         } else {
-            let res: Vec<Vec<u8>> = std::thread::scope(|s| {
-                let handles: Vec<_> = bands
-                    .into_iter()
-                    .map(|(y0, y1, a, u, v, i)| {
-                        s.spawn(move || {
-                            let mut se = SliceEnc::new(fref, y0, y1, a, u, v, i);
-                            se.encode_slice()
-                        })
-                    })
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            use std::sync::Mutex;
+            let n = bands.len();
+            let queue: Vec<Mutex<Option<_>>> =
+                bands.into_iter().map(|b| Mutex::new(Some(b))).collect();
+            let outs: Vec<Mutex<Vec<u8>>> = (0..n).map(|_| Mutex::new(Vec::new())).collect();
+            let next = AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                let mut handles = Vec::new();
+                for _ in 0..nworkers.min(n) {
+                    handles.push(s.spawn(|| loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let band = queue[i].lock().ok().and_then(|mut g| g.take());
+                        if let Some((y0, y1, a, u, v, inf)) = band {
+                            let mut se = SliceEnc::new(fref, y0, y1, a, u, v, inf);
+                            let r = se.encode_slice();
+                            if let Ok(mut g) = outs[i].lock() {
+                                *g = r;
+                            }
+                        }
+                    }));
+                }
+                // joining explicitly turns a (never expected) worker panic into an error below
+                for h in handles {
+                    let _ = h.join();
+                }
             });
+            let res: Vec<Vec<u8>> = outs
+                .into_iter()
+                .map(|m| m.into_inner().unwrap_or_default())
+                .collect();
             results = res;
         }
         if results.iter().any(|r| r.is_empty()) {
@@ -300,6 +402,12 @@ impl Encoder {
         for r in &results {
             write_nal(&mut data, nal_type, r);
         }
+        self.prev_mvs.clear();
+        self.prev_mvs.extend(
+            self.info
+                .iter()
+                .map(|b| if b.intra { None } else { Some(b.mv) }),
+        );
         // in-loop filter and reference update
         {
             let [ry, ru, rv] = &mut self.rec;
@@ -328,14 +436,21 @@ impl Encoder {
         }
         let (cw, ch) = (w / 2, h / 2);
         for y in 0..ch {
-            self.out[1][y * cw..y * cw + cw].copy_from_slice(&self.rec[1][y * (pw / 2)..y * (pw / 2) + cw]);
-            self.out[2][y * cw..y * cw + cw].copy_from_slice(&self.rec[2][y * (pw / 2)..y * (pw / 2) + cw]);
+            self.out[1][y * cw..y * cw + cw]
+                .copy_from_slice(&self.rec[1][y * (pw / 2)..y * (pw / 2) + cw]);
+            self.out[2][y * cw..y * cw + cw]
+                .copy_from_slice(&self.rec[2][y * (pw / 2)..y * (pw / 2) + cw]);
         }
         self.rc.update(idr, qp, (data.len() * 8) as f64);
         self.poc = self.poc.wrapping_add(1);
         self.frame_num += 1;
         self.since_idr += 1;
-        Ok(Coded { data, idr, slice_type: if idr { SliceType::I } else { SliceType::P }, qp: qp as u8 })
+        Ok(Coded {
+            data,
+            idr,
+            slice_type: if idr { SliceType::I } else { SliceType::P },
+            qp: qp as u8,
+        })
     }
 }
 

@@ -19,7 +19,7 @@ fn profile_tier_level(bw: &mut BitWriter, level_idc: u8) {
     bw.put(0, 2); // profile space
     bw.put(0, 1); // tier
     bw.put(1, 5); // Main
-    // compatibility flags: 1 and 2
+                  // compatibility flags: 1 and 2
     bw.put(0x6000_0000, 32);
     bw.put(1, 1); // progressive
     bw.put(0, 1); // interlaced
@@ -52,7 +52,13 @@ impl SeqParams {
         } else {
             183
         };
-        SeqParams { width, height, pw, ph, level_idc }
+        SeqParams {
+            width,
+            height,
+            pw,
+            ph,
+            level_idc,
+        }
     }
 
     pub fn write_all(&self, out: &mut Vec<u8>) {
@@ -113,7 +119,7 @@ impl SeqParams {
         bw.put(0, 1); // sao
         bw.put(0, 1); // pcm
         bw.ue(1); // num short term ref pic sets
-        // st_ref_pic_set(0): one negative picture, delta -1, used
+                  // st_ref_pic_set(0): one negative picture, delta -1, used
         bw.ue(1); // num negative
         bw.ue(0); // num positive
         bw.ue(0); // delta poc s0 minus1
@@ -162,7 +168,15 @@ impl SeqParams {
 }
 
 /// Writes a slice segment header (byte aligned at the end).
-pub fn slice_header(bw: &mut BitWriter, idr: bool, is_p: bool, poc: u32, first_ctb: u32, num_ctbs: u32, qp: i32) {
+pub fn slice_header(
+    bw: &mut BitWriter,
+    idr: bool,
+    is_p: bool,
+    poc: u32,
+    first_ctb: u32,
+    num_ctbs: u32,
+    qp: i32,
+) {
     bw.flag(first_ctb == 0);
     if idr {
         bw.put(0, 1); // no output of prior pics
@@ -186,7 +200,7 @@ pub fn slice_header(bw: &mut BitWriter, idr: bool, is_p: bool, poc: u32, first_c
     }
     bw.se(qp - 26);
     bw.put(1, 1); // slice loop filter across slices enabled
-    // byte_alignment()
+                  // byte_alignment()
     bw.put(1, 1);
     bw.align_zero();
 }

@@ -16,7 +16,16 @@ pub struct RcState {
 
 impl RcState {
     pub fn new(rc: RateControl, fps: f64, pixels: f64) -> RcState {
-        RcState { rc, fps, pixels, cplx_i: None, cplx_p: None, buffer: 0.0, last_qp_p: None, last_qp_i: None }
+        RcState {
+            rc,
+            fps,
+            pixels,
+            cplx_i: None,
+            cplx_p: None,
+            buffer: 0.0,
+            last_qp_p: None,
+            last_qp_i: None,
+        }
     }
 
     pub fn set(&mut self, rc: RateControl) {
@@ -27,10 +36,22 @@ impl RcState {
     fn targets(&self) -> Option<(f64, f64, f64)> {
         match self.rc {
             RateControl::ConstQp { .. } => None,
-            RateControl::Cbr { bitrate } => Some((bitrate as f64 / self.fps, 0.25, f64::MAX)),
-            RateControl::Vbr { bitrate, max_bitrate } => {
+            // buffer error is paid back over ~0.75 s (CBR) or ~1.5 s (VBR)
+            RateControl::Cbr { bitrate } => Some((
+                bitrate as f64 / self.fps,
+                1.0 / (0.75 * self.fps).max(2.0),
+                f64::MAX,
+            )),
+            RateControl::Vbr {
+                bitrate,
+                max_bitrate,
+            } => {
                 let mx = (max_bitrate.max(bitrate)) as f64 / self.fps;
-                Some((bitrate as f64 / self.fps, 0.12, mx))
+                Some((
+                    bitrate as f64 / self.fps,
+                    1.0 / (1.5 * self.fps).max(2.0),
+                    mx,
+                ))
             }
         }
     }
@@ -56,7 +77,11 @@ impl RcState {
         if target > maxf * mult {
             target = maxf * mult;
         }
-        let cplx = if intra { self.cplx_i.or(self.cplx_p.map(|c| c * 5.0)) } else { self.cplx_p.or(self.cplx_i.map(|c| c / 5.0)) };
+        let cplx = if intra {
+            self.cplx_i.or(self.cplx_p.map(|c| c * 5.0))
+        } else {
+            self.cplx_p.or(self.cplx_i.map(|c| c / 5.0))
+        };
         let qp = match cplx {
             Some(c) => (6.0 * (c / target).log2()).round() as i32,
             None => {
@@ -65,10 +90,17 @@ impl RcState {
                 (30.0 - 6.0 * (bpp / 0.3).log2() * 0.8).round() as i32
             }
         };
-        let last = if intra { self.last_qp_i.or(self.last_qp_p) } else { self.last_qp_p };
-        let qp = match last {
-            Some(l) if !intra => qp.clamp(l - 3, l + 3),
-            _ => qp,
+        let qp = if intra {
+            match self.last_qp_p {
+                Some(l) => qp.clamp(l - 8, l + 4),
+                None => qp,
+            }
+        } else {
+            match (self.last_qp_p, self.last_qp_i) {
+                (Some(l), _) => qp.clamp(l - 3, l + 3),
+                (None, Some(i)) => qp.clamp(i - 1, i + 5),
+                _ => qp,
+            }
         };
         qp.clamp(12, 51)
     }
@@ -76,10 +108,16 @@ impl RcState {
     pub fn update(&mut self, intra: bool, qp: i32, bits: f64) {
         let c = bits * 2f64.powf(qp as f64 / 6.0);
         if intra {
-            self.cplx_i = Some(match self.cplx_i { Some(o) => 0.5 * o + 0.5 * c, None => c });
+            self.cplx_i = Some(match self.cplx_i {
+                Some(o) => 0.5 * o + 0.5 * c,
+                None => c,
+            });
             self.last_qp_i = Some(qp);
         } else {
-            self.cplx_p = Some(match self.cplx_p { Some(o) => 0.4 * o + 0.6 * c, None => c });
+            self.cplx_p = Some(match self.cplx_p {
+                Some(o) => 0.4 * o + 0.6 * c,
+                None => c,
+            });
             self.last_qp_p = Some(qp);
         }
         if let Some((avg, _, _)) = self.targets() {

@@ -4,7 +4,11 @@ use super::cabac::Cabac;
 use super::tables::*;
 
 fn write_last_prefix(cab: &mut Cabac, pos: u32, log2: u32, is_luma: bool, base: usize) {
-    let (off, shift) = if is_luma { (3 * (log2 - 2) + ((log2 - 1) >> 2), (log2 + 1) >> 2) } else { (15, log2 - 2) };
+    let (off, shift) = if is_luma {
+        (3 * (log2 - 2) + ((log2 - 1) >> 2), (log2 + 1) >> 2)
+    } else {
+        (15, log2 - 2)
+    };
     let g = GROUP_IDX[pos as usize] as u32;
     let cmax = (log2 << 1) - 1;
     for i in 0..g {
@@ -40,7 +44,7 @@ fn write_remaining(cab: &mut Cabac, value: u32, rice: u32) {
             len += 1;
         }
         let nones = 3 + len + 1 - rice; // total prefix bins
-        // (nones-1) ones followed by a zero
+                                        // (nones-1) ones followed by a zero
         let mut k = nones - 1;
         while k > 0 {
             let c = k.min(16);
@@ -84,7 +88,11 @@ pub fn code_residual(cab: &mut Cabac, lv: &[i16], log2: u32, c_idx: u32, scan_id
     let (lpx, lpy) = pos_scan[last_pos as usize];
     let last_x = ((lsx as u32) << 2) + lpx as u32;
     let last_y = ((lsy as u32) << 2) + lpy as u32;
-    let (cx, cy) = if scan_idx == 2 { (last_y, last_x) } else { (last_x, last_y) };
+    let (cx, cy) = if scan_idx == 2 {
+        (last_y, last_x)
+    } else {
+        (last_x, last_y)
+    };
     write_last_prefix(cab, cx, log2, is_luma, CTX_LAST_X);
     write_last_prefix(cab, cy, log2, is_luma, CTX_LAST_Y);
     write_last_suffix(cab, cx);
@@ -108,8 +116,16 @@ pub fn code_residual(cab: &mut Cabac, lv: &[i16], log2: u32, c_idx: u32, scan_id
                 nz += 1;
             }
         }
-        let right = if sx + 1 < sb_w { csbf[sy * 8 + sx + 1] } else { 0 };
-        let below = if sy + 1 < sb_w { csbf[(sy + 1) * 8 + sx] } else { 0 };
+        let right = if sx + 1 < sb_w {
+            csbf[sy * 8 + sx + 1]
+        } else {
+            0
+        };
+        let below = if sy + 1 < sb_w {
+            csbf[(sy + 1) * 8 + sx]
+        } else {
+            0
+        };
         let mut infer_dc = false;
         if (i as i32) < last_sb && i > 0 {
             let flag = (nz > 0) as u32;
@@ -124,7 +140,11 @@ pub fn code_residual(cab: &mut Cabac, lv: &[i16], log2: u32, c_idx: u32, scan_id
             continue;
         }
         let prev_csbf = right as u32 + 2 * below as u32;
-        let start = if i as i32 == last_sb { last_pos - 1 } else { 15 };
+        let start = if i as i32 == last_sb {
+            last_pos - 1
+        } else {
+            15
+        };
         let mut p = start;
         while p >= 0 {
             let pu = p as usize;

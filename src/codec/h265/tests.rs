@@ -4,7 +4,11 @@ use super::*;
 use std::process::Command;
 
 fn have_ffmpeg() -> bool {
-    let ok = Command::new("ffmpeg").arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         eprintln!("ffmpeg not found; skipping H.265 conformance test");
     }
@@ -21,7 +25,14 @@ fn gen_frames(w: u32, h: u32, n: usize, tag: &str) -> Option<Vec<Vec<u8>>> {
     let st = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
         .arg(format!("testsrc2=size={}x{}:rate=30", w, h))
-        .args(["-frames:v", &n.to_string(), "-pix_fmt", "yuv420p", "-f", "rawvideo"])
+        .args([
+            "-frames:v",
+            &n.to_string(),
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "rawvideo",
+        ])
         .arg(&p)
         .status()
         .ok()?;
@@ -40,7 +51,13 @@ fn gen_frames(w: u32, h: u32, n: usize, tag: &str) -> Option<Vec<Vec<u8>>> {
 fn picture(f: &[u8], w: u32, h: u32) -> Picture<'_> {
     let ys = (w * h) as usize;
     let cs = ((w / 2) * (h / 2)) as usize;
-    Picture { y: &f[..ys], u: &f[ys..ys + cs], v: &f[ys + cs..ys + 2 * cs], y_stride: w as usize, c_stride: (w / 2) as usize }
+    Picture {
+        y: &f[..ys],
+        u: &f[ys..ys + cs],
+        v: &f[ys + cs..ys + 2 * cs],
+        y_stride: w as usize,
+        c_stride: (w / 2) as usize,
+    }
 }
 
 fn psnr(a: &[u8], b: &[u8]) -> f64 {
@@ -58,18 +75,56 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
 }
 
 /// Encode, decode with ffmpeg, and require bit-exact reconstruction for every frame.
-fn roundtrip(w: u32, h: u32, n: usize, rc: RateControl, threads: u32, gop: u32, tag: &str) -> Option<f64> {
+fn roundtrip(
+    w: u32,
+    h: u32,
+    n: usize,
+    rc: RateControl,
+    threads: u32,
+    gop: u32,
+    tag: &str,
+) -> Option<f64> {
     if !have_ffmpeg() {
         return None;
     }
     let frames = gen_frames(w, h, n, tag).expect("ffmpeg could not generate test frames");
-    let mut enc = Encoder::new(Config { width: w, height: h, fps_num: 30, fps_den: 1, rc, gop, threads }).unwrap();
+    roundtrip_frames(w, h, &frames, rc, threads, gop, tag)
+}
+
+fn roundtrip_frames(
+    w: u32,
+    h: u32,
+    frames: &[Vec<u8>],
+    rc: RateControl,
+    threads: u32,
+    gop: u32,
+    tag: &str,
+) -> Option<f64> {
+    if !have_ffmpeg() {
+        return None;
+    }
+    let n = frames.len();
+    let mut enc = Encoder::new(Config {
+        width: w,
+        height: h,
+        fps_num: 30,
+        fps_den: 1,
+        rc,
+        gop,
+        threads,
+    })
+    .unwrap();
     let mut stream = enc.parameter_sets();
     let mut recs = Vec::new();
     let mut psum = 0.0;
     for (i, f) in frames.iter().enumerate() {
         let c = enc.encode(&picture(f, w, h), false).unwrap();
-        assert_eq!(c.idr, i == 0 || (gop > 0 && i as u32 % gop == 0), "frame {} idr flag", i);
+        assert_eq!(
+            c.idr,
+            i == 0 || (gop > 0 && (i as u32).is_multiple_of(gop)),
+            "frame {} idr flag",
+            i
+        );
         stream.extend_from_slice(&c.data);
         let (y, u, v) = enc.reconstruction();
         psum += psnr(&f[..(w * h) as usize], y);
@@ -92,11 +147,21 @@ fn roundtrip(w: u32, h: u32, n: usize, rc: RateControl, threads: u32, gop: u32, 
     let _ = std::fs::remove_file(&sp);
     let _ = std::fs::remove_file(&dp);
     assert!(out.status.success(), "ffmpeg failed");
-    assert!(out.stderr.is_empty(), "ffmpeg reported: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "ffmpeg reported: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let fs = recs[0].len();
     assert_eq!(dec.len(), fs * n, "decoded frame count mismatch");
     for (i, r) in recs.iter().enumerate() {
-        assert!(&dec[i * fs..(i + 1) * fs] == &r[..], "frame {} of {}x{} differs from reconstruction", i, w, h);
+        assert!(
+            dec[i * fs..(i + 1) * fs] == r[..],
+            "frame {} of {}x{} differs from reconstruction",
+            i,
+            w,
+            h
+        );
     }
     Some(psum / n as f64)
 }
@@ -115,7 +180,15 @@ fn conformance_72x40_two_threads_gop() {
 
 #[test]
 fn conformance_176x144_cbr() {
-    roundtrip(176, 144, 4, RateControl::Cbr { bitrate: 300_000 }, 2, 0, "c");
+    roundtrip(
+        176,
+        144,
+        4,
+        RateControl::Cbr { bitrate: 300_000 },
+        2,
+        0,
+        "c",
+    );
 }
 
 #[test]
@@ -125,7 +198,15 @@ fn conformance_crop_130x66() {
 
 #[test]
 fn rejects_bad_input() {
-    let cfg = |w, h| Config { width: w, height: h, fps_num: 30, fps_den: 1, rc: RateControl::ConstQp { qp: 30 }, gop: 0, threads: 1 };
+    let cfg = |w, h| Config {
+        width: w,
+        height: h,
+        fps_num: 30,
+        fps_den: 1,
+        rc: RateControl::ConstQp { qp: 30 },
+        gop: 0,
+        threads: 1,
+    };
     let e = Encoder::new(cfg(17, 16)).err().unwrap();
     assert!(e.contains("width 17 is odd"), "{}", e);
     assert!(Encoder::new(cfg(16, 15)).is_err());
@@ -134,12 +215,26 @@ fn rejects_bad_input() {
     let mut enc = Encoder::new(cfg(32, 32)).unwrap();
     let y = vec![0u8; 100];
     let c = vec![0u8; 256];
-    let pic = Picture { y: &y, u: &c, v: &c, y_stride: 32, c_stride: 16 };
+    let pic = Picture {
+        y: &y,
+        u: &c,
+        v: &c,
+        y_stride: 32,
+        c_stride: 16,
+    };
     assert!(enc.encode(&pic, false).is_err());
     let y = vec![0u8; 1024];
-    let pic = Picture { y: &y, u: &c, v: &c, y_stride: 16, c_stride: 16 };
+    let pic = Picture {
+        y: &y,
+        u: &c,
+        v: &c,
+        y_stride: 16,
+        c_stride: 16,
+    };
     assert!(enc.encode(&pic, false).is_err());
-    assert!(enc.set_rate_control(RateControl::ConstQp { qp: 60 }).is_err());
+    assert!(enc
+        .set_rate_control(RateControl::ConstQp { qp: 60 })
+        .is_err());
 }
 
 #[test]
@@ -159,7 +254,16 @@ fn deterministic_and_force_idr() {
         frames.push(f);
     }
     let run = || {
-        let mut enc = Encoder::new(Config { width: w, height: h, fps_num: 25, fps_den: 1, rc: RateControl::ConstQp { qp: 28 }, gop: 0, threads: 2 }).unwrap();
+        let mut enc = Encoder::new(Config {
+            width: w,
+            height: h,
+            fps_num: 25,
+            fps_den: 1,
+            rc: RateControl::ConstQp { qp: 28 },
+            gop: 0,
+            threads: 2,
+        })
+        .unwrap();
         let mut out = Vec::new();
         for (i, f) in frames.iter().enumerate() {
             let c = enc.encode(&picture(f, w, h), i == 2).unwrap();
@@ -195,17 +299,56 @@ fn strided_input_matches_tight() {
     let mut v = vec![0u8; cs * (h / 2) as usize];
     let (wu, hu) = ((w / 2) as usize, (h / 2) as usize);
     for r in 0..h as usize {
-        y[r * ys..r * ys + w as usize].copy_from_slice(&tight[r * w as usize..(r + 1) * w as usize]);
+        y[r * ys..r * ys + w as usize]
+            .copy_from_slice(&tight[r * w as usize..(r + 1) * w as usize]);
     }
     let off = (w * h) as usize;
     for r in 0..hu {
         u[r * cs..r * cs + wu].copy_from_slice(&tight[off + r * wu..off + (r + 1) * wu]);
-        v[r * cs..r * cs + wu].copy_from_slice(&tight[off + wu * hu + r * wu..off + wu * hu + (r + 1) * wu]);
+        v[r * cs..r * cs + wu]
+            .copy_from_slice(&tight[off + wu * hu + r * wu..off + wu * hu + (r + 1) * wu]);
     }
-    let cfg = Config { width: w, height: h, fps_num: 30, fps_den: 1, rc: RateControl::ConstQp { qp: 30 }, gop: 0, threads: 1 };
+    let cfg = Config {
+        width: w,
+        height: h,
+        fps_num: 30,
+        fps_den: 1,
+        rc: RateControl::ConstQp { qp: 30 },
+        gop: 0,
+        threads: 1,
+    };
     let mut e1 = Encoder::new(cfg.clone()).unwrap();
     let mut e2 = Encoder::new(cfg).unwrap();
     let a = e1.encode(&picture(&tight, w, h), false).unwrap();
-    let b = e2.encode(&Picture { y: &y, u: &u, v: &v, y_stride: ys, c_stride: cs }, false).unwrap();
+    let b = e2
+        .encode(
+            &Picture {
+                y: &y,
+                u: &u,
+                v: &v,
+                y_stride: ys,
+                c_stride: cs,
+            },
+            false,
+        )
+        .unwrap();
     assert_eq!(a.data, b.data);
+}
+
+#[test]
+fn conformance_noise_extreme_qps() {
+    let (w, h) = (40u32, 24u32);
+    let mut seed = 12345u32;
+    let mut frames = Vec::new();
+    for _ in 0..3 {
+        let f: Vec<u8> = (0..w * h * 3 / 2)
+            .map(|_| {
+                seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+                (seed >> 24) as u8
+            })
+            .collect();
+        frames.push(f);
+    }
+    roundtrip_frames(w, h, &frames, RateControl::ConstQp { qp: 0 }, 1, 0, "g");
+    roundtrip_frames(w, h, &frames, RateControl::ConstQp { qp: 51 }, 2, 0, "h");
 }

@@ -1,4 +1,4 @@
-//! Forward and inverse core transforms (8.6.4) and quantisation (8.6.2/8.6.3).
+//! Forward and inverse core transforms (8.6.4): partial-butterfly DCT 4..32 and 4x4 DST.
 
 use std::sync::OnceLock;
 
@@ -7,7 +7,12 @@ const A: [i32; 33] = [
     36, 31, 25, 22, 18, 13, 9, 4, 0,
 ];
 
-pub const DST4: [[i32; 4]; 4] = [[29, 55, 74, 84], [74, 74, 0, -74], [84, -29, -74, 55], [55, -84, 74, -29]];
+pub const DST4: [[i32; 4]; 4] = [
+    [29, 55, 74, 84],
+    [74, 74, 0, -74],
+    [84, -29, -74, 55],
+    [55, -84, 74, -29],
+];
 
 fn t32() -> &'static [[i32; 32]; 32] {
     static T: OnceLock<[[i32; 32]; 32]> = OnceLock::new();
@@ -66,7 +71,15 @@ pub fn matrix(l: usize, dst: bool) -> Vec<i32> {
 
 fn matrices() -> &'static [Vec<i32>; 5] {
     static M: OnceLock<[Vec<i32>; 5]> = OnceLock::new();
-    M.get_or_init(|| [matrix(2, true), matrix(2, false), matrix(3, false), matrix(4, false), matrix(5, false)])
+    M.get_or_init(|| {
+        [
+            matrix(2, true),
+            matrix(2, false),
+            matrix(3, false),
+            matrix(4, false),
+            matrix(5, false),
+        ]
+    })
 }
 
 #[inline]
@@ -103,11 +116,11 @@ fn odd_rows(l: usize) -> &'static [i32] {
 
 /// Column transform: dst[k][x] = sum_y T_n[k][y] * src[y][x] for x < wd (partial butterfly,
 /// vectorisable over x).
-fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32]) {
+fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
     let n = 1usize << l;
     let h = n / 2;
-    let mut e = [0i32; 16 * 32];
-    let mut o = [0i32; 16 * 32];
+    let (e, rest) = scr.split_at_mut(h * wd);
+    let (o, rest) = rest.split_at_mut(h * wd);
     for y in 0..h {
         let a = &src[y * wd..y * wd + wd];
         let b = &src[(n - 1 - y) * wd..(n - 1 - y) * wd + wd];
@@ -140,8 +153,8 @@ fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32]) {
             dst[2 * wd + x] = 64 * (e[x] - e[wd + x]);
         }
     } else {
-        let mut ev = [0i32; 16 * 32];
-        fcols(&e[..h * wd], l - 1, wd, &mut ev);
+        let (ev, rest) = rest.split_at_mut(h * wd);
+        fcols(e, l - 1, wd, ev, rest);
         for k in 0..h {
             dst[2 * k * wd..2 * k * wd + wd].copy_from_slice(&ev[k * wd..k * wd + wd]);
         }
@@ -149,24 +162,27 @@ fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32]) {
 }
 
 /// Inverse column transform: dst[i][x] = sum_k T_n[k][i] * src[k][x].
-fn icols(src: &[i32], l: usize, wd: usize, dst: &mut [i32]) {
+fn icols(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
     let n = 1usize << l;
     let h = n / 2;
-    let mut e = [0i32; 16 * 32];
+    let (e, rest) = scr.split_at_mut(h * wd);
+    let (o, rest) = rest.split_at_mut(h * wd);
     if l == 2 {
         for x in 0..wd {
             e[x] = 64 * (src[x] + src[2 * wd + x]);
             e[wd + x] = 64 * (src[x] - src[2 * wd + x]);
         }
     } else {
-        let mut ein = [0i32; 16 * 32];
+        let (ein, rest) = rest.split_at_mut(h * wd);
         for k in 0..h {
             ein[k * wd..k * wd + wd].copy_from_slice(&src[2 * k * wd..2 * k * wd + wd]);
         }
-        icols(&ein[..h * wd], l - 1, wd, &mut e);
+        icols(ein, l - 1, wd, e, rest);
     }
     let od = odd_rows(l);
-    let mut o = [0i32; 16 * 32];
+    for v in o.iter_mut() {
+        *v = 0;
+    }
     for k in 0..h {
         let srow = &src[(2 * k + 1) * wd..(2 * k + 2) * wd];
         if srow.iter().all(|&v| v == 0) {
@@ -203,24 +219,39 @@ fn dst_cols(src: &[i32], dst: &mut [i32], inverse: bool) {
     }
 }
 
-#[inline]
-fn transpose(src: &[i32], dst: &mut [i32], n: usize) {
-    for y in 0..n {
-        for x in 0..n {
-            dst[x * n + y] = src[y * n + x];
-        }
-    }
-}
-
 /// Forward transform of residual block (row-major, n x n) into coefficients (row-major: [y][x]).
 pub fn forward(res: &[i16], coef: &mut [i32], l: usize, dst: bool) {
+    SCRATCH.with(|c| {
+        let mut g = c.borrow_mut();
+        if g.len() < SCRATCH_LEN {
+            g.resize(SCRATCH_LEN, 0);
+        }
+        let (t, rest) = g.split_at_mut(1024);
+        let (a, scr) = rest.split_at_mut(1024);
+        forward_in(res, coef, l, dst, t, a, scr);
+    })
+}
+
+const SCRATCH_LEN: usize = 8192;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<i32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn forward_in(
+    res: &[i16],
+    coef: &mut [i32],
+    l: usize,
+    dst: bool,
+    t: &mut [i32],
+    a: &mut [i32],
+    scr: &mut [i32],
+) {
     let n = 1 << l;
     let shift1 = l as i32 - 1;
     let shift2 = l as i32 + 6;
     let r1 = 1 << (shift1 - 1);
     let r2 = 1 << (shift2 - 1);
-    let mut t = [0i32; 1024];
-    let mut a = [0i32; 1024];
     for y in 0..n {
         for x in 0..n {
             t[x * n + y] = res[y * n + x] as i32;
@@ -230,7 +261,7 @@ pub fn forward(res: &[i16], coef: &mut [i32], l: usize, dst: bool) {
     if dst {
         dst_cols(&t[..16], &mut a[..16], false);
     } else {
-        fcols(&t[..n * n], l, n, &mut a[..n * n]);
+        fcols(&t[..n * n], l, n, &mut a[..n * n], scr);
     }
     // b[y][k] = (a[k][y] + r1) >> shift1
     for k in 0..n {
@@ -241,7 +272,7 @@ pub fn forward(res: &[i16], coef: &mut [i32], l: usize, dst: bool) {
     if dst {
         dst_cols(&t[..16], &mut a[..16], false);
     } else {
-        fcols(&t[..n * n], l, n, &mut a[..n * n]);
+        fcols(&t[..n * n], l, n, &mut a[..n * n], scr);
     }
     for i in 0..n * n {
         coef[i] = (a[i] + r2) >> shift2;
@@ -257,65 +288,33 @@ pub fn inverse(coef: &[i32], res: &mut [i16], l: usize, dst: bool) {
         }
         return;
     }
-    let mut e = [0i32; 1024];
-    if dst {
-        dst_cols(&coef[..16], &mut e[..16], true);
-    } else {
-        icols(&coef[..n * n], l, n, &mut e[..n * n]);
-    }
-    // g[y][x] = clip((e[y][x] + 64) >> 7); transpose to gt[x][y]
-    let mut gt = [0i32; 1024];
-    for y in 0..n {
-        for x in 0..n {
-            gt[x * n + y] = ((e[y * n + x] + 64) >> 7).clamp(-32768, 32767);
+    SCRATCH.with(|c| {
+        let mut g = c.borrow_mut();
+        if g.len() < SCRATCH_LEN {
+            g.resize(SCRATCH_LEN, 0);
         }
-    }
-    // r[x][y] = sum_k T[k][x] g[y][k]
-    if dst {
-        dst_cols(&gt[..16], &mut e[..16], true);
-    } else {
-        icols(&gt[..n * n], l, n, &mut e[..n * n]);
-    }
-    for y in 0..n {
-        for x in 0..n {
-            res[y * n + x] = ((e[x * n + y] + 2048) >> 12) as i16;
-        }
-    }
-}
-
-const QUANT_SCALE: [i32; 6] = [26214, 23302, 20560, 18396, 16384, 14564];
-const LEVEL_SCALE: [i32; 6] = [40, 45, 51, 57, 64, 72];
-
-/// Quantise; returns number of nonzero levels. `intra` selects the rounding offset.
-pub fn quant(coef: &[i32], level: &mut [i16], l: usize, qp: i32, intra: bool) -> u32 {
-    let n = 1 << l;
-    let qbits = (14 + qp / 6 + (7 - l as i32)) as u32;
-    let scale = QUANT_SCALE[(qp % 6) as usize] as u32;
-    let offset: u32 = (if intra { 171u32 } else { 85u32 }) << (qbits - 9);
-    let mut nz = 0;
-    for i in 0..n * n {
-        let c = coef[i];
-        let a = c.unsigned_abs().min(65535);
-        let q = ((a * scale + offset) >> qbits).min(32767) as i16;
-        level[i] = if c < 0 { -q } else { q };
-        nz += (q != 0) as u32;
-    }
-    nz
-}
-
-/// Scaling (dequantisation) process (8.6.3) with flat scaling lists.
-pub fn dequant(level: &[i16], coef: &mut [i32], l: usize, qp: i32) {
-    let n = 1 << l;
-    let bd_shift = l as i32 + 3;
-    let scale = (16 * LEVEL_SCALE[(qp % 6) as usize]) as i64;
-    let sh = qp / 6;
-    let add = 1i64 << (bd_shift - 1);
-    for i in 0..n * n {
-        let v = level[i] as i64;
-        coef[i] = if v == 0 {
-            0
+        let (e, rest) = g.split_at_mut(1024);
+        let (gt, scr) = rest.split_at_mut(1024);
+        if dst {
+            dst_cols(&coef[..16], &mut e[..16], true);
         } else {
-            (((v * scale) << sh) + add >> bd_shift).clamp(-32768, 32767) as i32
-        };
-    }
+            icols(&coef[..n * n], l, n, &mut e[..n * n], scr);
+        }
+        // g[y][x] = clip((e[y][x] + 64) >> 7), stored transposed
+        for y in 0..n {
+            for x in 0..n {
+                gt[x * n + y] = ((e[y * n + x] + 64) >> 7).clamp(-32768, 32767);
+            }
+        }
+        if dst {
+            dst_cols(&gt[..16], &mut e[..16], true);
+        } else {
+            icols(&gt[..n * n], l, n, &mut e[..n * n], scr);
+        }
+        for y in 0..n {
+            for x in 0..n {
+                res[y * n + x] = ((e[x * n + y] + 2048) >> 12) as i16;
+            }
+        }
+    })
 }
