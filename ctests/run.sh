@@ -24,14 +24,22 @@ case $mode in plain|all) run_ctest plain "" VENC_NOP=1 ;; esac
 case $mode in asan|all)
 	# The sanitizer runtime must really be loaded, or the run proves nothing.
 	run_ctest asan address ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions="$root/ctests/lsan.supp"
-	ldd build-asan/test_abi_layout | grep -q libasan || { echo "ASan runtime not linked"; exit 1; } ;;
+	ldd build-asan/test_abi_layout | grep -q libasan || { echo "ASan runtime not linked"; exit 1; }
+	echo "sanitizer runtime: libasan linked" ;;
 esac
-case $mode in ubsan|all) run_ctest ubsan undefined UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ;; esac
+case $mode in ubsan|all)
+	run_ctest ubsan undefined UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	# Same check as ASan: gcc links the UBSan runtime as libubsan.so.
+	ldd build-ubsan/test_abi_layout | grep -q libubsan || { echo "UBSan runtime not linked"; exit 1; }
+	echo "sanitizer runtime: libubsan linked" ;;
+esac
 case $mode in valgrind|all)
 	echo "== valgrind"
 	[ -d build-plain ] || run_ctest plain "" VENC_NOP=1 >/dev/null
-	for t in ${VALGRIND_TESTS:-test_abi_layout test_api_misuse test_lifecycle}; do
-		[ -x "build-plain/$t" ] || continue
+	# Every quick program (test_hobot_encoder, ~3 s plain, is left to the
+	# sanitizers). A listed program that is missing is a failure.
+	for t in ${VALGRIND_TESTS:-test_abi_layout test_api_misuse test_lifecycle test_image test_k230_venc test_threads test_panic test_free_while_blocked test_encode_decode}; do
+		[ -x "build-plain/$t" ] || { echo "valgrind: build-plain/$t is missing"; exit 1; }
 		VENC_TEST_TMP="$PWD/build-plain/tmp" valgrind -q --error-exitcode=9 --leak-check=full \
 			--errors-for-leak-kinds=definite "build-plain/$t" >/dev/null
 		echo "valgrind $t: clean"

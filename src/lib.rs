@@ -9,6 +9,8 @@ pub mod codec;
 pub mod engine;
 pub mod error;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sink;
 
 pub use error::{Error, Result, Status};

@@ -20,6 +20,7 @@ use crate::api::k230::{
     RcAttr, MAX_PACKS,
 };
 use crate::engine::params::Profile;
+use crate::frame::FrameView;
 
 /// 0xA0098001.
 pub const VENC_K230_ERR_INVALID_DEVID: i32 = -1609990143;
@@ -296,7 +297,7 @@ pub extern "C" fn venc_k230_media_deinit(dev: *mut venc_k230_dev) -> i32 {
     call(dev, |d| d.media_deinit())
 }
 
-fn attr_from_c(a: &venc_k230_chn_attr) -> KResult<ChnAttr> {
+pub(crate) fn attr_from_c(a: &venc_k230_chn_attr) -> KResult<ChnAttr> {
     check_size(
         a.struct_size,
         std::mem::size_of::<venc_k230_chn_attr>(),
@@ -368,6 +369,43 @@ fn attr_from_c(a: &venc_k230_chn_attr) -> KResult<ChnAttr> {
     })
 }
 
+/// The checked view of a caller's K230 frame (struct size, pixel format,
+/// then the generic `venc_frame` checks).
+///
+/// # Safety
+/// Each plane pointer must be NULL or hold the bytes the `venc_frame`
+/// contract describes for its stride, for the lifetime of the view.
+pub(crate) unsafe fn frame_view<'a>(f: &venc_k230_frame) -> KResult<FrameView<'a>> {
+    check_size(
+        f.struct_size,
+        std::mem::size_of::<venc_k230_frame>(),
+        "venc_k230_frame",
+    )?;
+    if f.pixel_format != VENC_K230_PIXEL_NV12 {
+        return Err(K230Error::new(
+            Code::NotSupport,
+            format!(
+                "pixel_format {} is not supported (only VENC_K230_PIXEL_NV12)",
+                f.pixel_format
+            ),
+        ));
+    }
+    let generic = venc_frame {
+        struct_size: std::mem::size_of::<venc_frame>() as u32,
+        format: VENC_PIX_NV12,
+        width: f.width,
+        height: f.height,
+        planes: [f.vir_addr[0], f.vir_addr[1], std::ptr::null()],
+        strides: [f.stride[0], f.stride[1], 0],
+        flags: 0,
+        pts: f.pts,
+        user_tag: 0,
+    };
+    // SAFETY: `generic` is a valid venc_frame; its planes are the caller's,
+    // which by contract hold stride * rows bytes each for this call.
+    unsafe { view(&generic) }.map_err(K230Error::from)
+}
+
 /// `kd_mpi_venc_create_chn`: needs media_init (NOTREADY) and set_out_bufs
 /// for the channel (NOT_CONFIG). H.265 reports NOT_SUPPORT while this
 /// libvenc has no H.265 engine.
@@ -417,34 +455,8 @@ pub extern "C" fn venc_k230_send_frame(
     call(dev, |d| {
         // SAFETY: non-NULL `frame` points at a caller's venc_k230_frame.
         let f = unsafe { frame.as_ref() }.ok_or_else(|| null("frame"))?;
-        check_size(
-            f.struct_size,
-            std::mem::size_of::<venc_k230_frame>(),
-            "venc_k230_frame",
-        )?;
-        if f.pixel_format != VENC_K230_PIXEL_NV12 {
-            return Err(K230Error::new(
-                Code::NotSupport,
-                format!(
-                    "pixel_format {} is not supported (only VENC_K230_PIXEL_NV12)",
-                    f.pixel_format
-                ),
-            ));
-        }
-        let generic = venc_frame {
-            struct_size: std::mem::size_of::<venc_frame>() as u32,
-            format: VENC_PIX_NV12,
-            width: f.width,
-            height: f.height,
-            planes: [f.vir_addr[0], f.vir_addr[1], std::ptr::null()],
-            strides: [f.stride[0], f.stride[1], 0],
-            flags: 0,
-            pts: f.pts,
-            user_tag: 0,
-        };
-        // SAFETY: `generic` is a valid venc_frame; its planes are the caller's,
-        // which by contract hold stride * rows bytes each for this call.
-        let view = unsafe { view(&generic) }.map_err(K230Error::from)?;
+        // SAFETY: the caller's planes hold stride * rows bytes each (contract).
+        let view = unsafe { frame_view(f) }?;
         d.send_frame(
             chn,
             &InputFrame {

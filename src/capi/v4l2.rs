@@ -356,7 +356,7 @@ fn ext_ctrls_ioctl(e: &Emulated, arg: *mut c_void, op: CtrlOp) -> VResult<()> {
     r
 }
 
-fn emulated_ioctl(e: &Emulated, request: libc::Ioctl, arg: *mut c_void) -> VResult<()> {
+pub(crate) fn emulated_ioctl(e: &Emulated, request: libc::Ioctl, arg: *mut c_void) -> VResult<()> {
     match request {
         VIDIOC_QUERYCAP => with_arg(arg, |c| e.querycap(c)),
         VIDIOC_ENUM_FMT => with_arg(arg, |f| e.enum_fmt(f)),

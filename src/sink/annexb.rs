@@ -19,7 +19,10 @@ pub(crate) fn create_file(path: &str) -> Result<File, SinkError> {
         } else {
             SinkErrorKind::Io
         };
-        SinkError::new(kind, format!("cannot create {path}: {e}"))
+        SinkError::new(
+            kind,
+            format!("cannot create {}: {e}", super::redact_url(path)),
+        )
     })
 }
 

@@ -258,13 +258,15 @@ impl FlvVideoPacker {
         let pts_ms = self.ms(au.pts);
         let changed = ps.complete(codec) && self.params.as_ref() != Some(&ps);
         if changed {
-            let cfg = match codec {
-                VideoCodec::H264 => build_avcc(ps.sps.as_ref().unwrap(), ps.pps.as_ref().unwrap()),
-                VideoCodec::H265 => build_hvcc(
-                    ps.vps.as_ref().unwrap(),
-                    ps.sps.as_ref().unwrap(),
-                    ps.pps.as_ref().unwrap(),
-                ),
+            // `complete` checked the sets this codec needs.
+            let cfg = match (codec, &ps.vps, &ps.sps, &ps.pps) {
+                (VideoCodec::H264, _, Some(sps), Some(pps)) => build_avcc(sps, pps),
+                (VideoCodec::H265, Some(vps), Some(sps), Some(pps)) => build_hvcc(vps, sps, pps),
+                _ => {
+                    return Err(SinkError::protocol(format!(
+                        "{what}: incomplete parameter sets"
+                    )))
+                }
             };
             out.push((
                 dts_ms as u32,

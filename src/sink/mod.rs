@@ -97,7 +97,8 @@ impl SinkError {
         }
     }
     pub(crate) fn io(what: &str, e: std::io::Error) -> Self {
-        SinkError::new(SinkErrorKind::Io, format!("{what}: {e}"))
+        // `what` may be a file path that looks like a URL with credentials.
+        SinkError::new(SinkErrorKind::Io, format!("{}: {e}", redact_url(what)))
     }
     pub(crate) fn protocol(message: impl Into<String>) -> Self {
         SinkError::new(SinkErrorKind::Protocol, message)
@@ -138,8 +139,33 @@ pub fn redact_url(url: &str) -> String {
     url.to_string()
 }
 
-/// Open a sink for `target` (see module docs).
-pub fn open(target: &str, info: &StreamInfo) -> Result<Box<dyn Sink>, SinkError> {
+/// File containers, chosen by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    AnnexB,
+    Mp4,
+    Ts,
+    Flv,
+}
+
+/// Where `open` would write, as parsed from the target string.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Rtsp(net::Url),
+    Rtmp {
+        url: net::Url,
+        app: String,
+        key: String,
+    },
+    File {
+        path: String,
+        container: Container,
+    },
+}
+
+/// Parses `target` the way `open` does, without connecting or creating
+/// anything (so it can be fuzzed and checked up front).
+pub fn parse_target(target: &str, info: &StreamInfo) -> Result<Target, SinkError> {
     if target.is_empty() {
         return Err(SinkError::new(SinkErrorKind::BadTarget, "empty target"));
     }
@@ -157,9 +183,12 @@ pub fn open(target: &str, info: &StreamInfo) -> Result<Box<dyn Sink>, SinkError>
                 .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
         if scheme_ok {
             return match scheme.as_str() {
-                "rtsp" => Ok(Box::new(rtsp::RtspSink::open(target, info)?)),
-                "rtmp" => Ok(Box::new(rtmp::RtmpSink::open(target, info)?)),
-                "file" => open_file(&target[p + 3..], info),
+                "rtsp" => Ok(Target::Rtsp(net::Url::parse(target, 554)?)),
+                "rtmp" => {
+                    let (url, app, key) = rtmp::parse_url(target)?;
+                    Ok(Target::Rtmp { url, app, key })
+                }
+                "file" => file_target(&target[p + 3..], info),
                 _ => Err(SinkError::new(
                     SinkErrorKind::Unsupported,
                     format!("unsupported scheme '{}' in {}", scheme, redact_url(target)),
@@ -167,34 +196,64 @@ pub fn open(target: &str, info: &StreamInfo) -> Result<Box<dyn Sink>, SinkError>
             };
         }
     }
-    open_file(target, info)
+    file_target(target, info)
 }
 
-fn open_file(path: &str, info: &StreamInfo) -> Result<Box<dyn Sink>, SinkError> {
+fn file_target(path: &str, info: &StreamInfo) -> Result<Target, SinkError> {
+    // A mistyped scheme ("rtsq://user:pass@...") lands here as a path.
+    let shown = redact_url(path);
+    let ext_of = |p: &str| {
+        std::path::Path::new(p)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    // Messages take the extension of the redacted path (the same for any
+    // path without "://").
+    let shown_ext = ext_of(&shown);
     let ext = std::path::Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
-    match ext.as_str() {
+    let container = match ext.as_str() {
         "h264" | "264" | "h265" | "265" | "hevc" => {
             let family = if matches!(ext.as_str(), "h264" | "264") { VideoCodec::H264 } else { VideoCodec::H265 };
             if family != info.codec {
                 return Err(SinkError::new(
                     SinkErrorKind::BadTarget,
-                    format!("extension .{ext} of {path} does not match codec {:?}", info.codec),
+                    format!("extension .{shown_ext} of {shown} does not match codec {:?}", info.codec),
                 ));
             }
-            Ok(Box::new(annexb::AnnexBSink::create(path, info)?))
+            Container::AnnexB
         }
-        "mp4" | "mov" | "m4v" => Ok(Box::new(mp4::Mp4Sink::create(path, info)?)),
-        "ts" | "m2ts" | "mts" => Ok(Box::new(ts::TsSink::create(path, info)?)),
-        "flv" => Ok(Box::new(flv::FlvFileSink::create(path, info)?)),
-        _ => Err(SinkError::new(
+        "mp4" | "mov" | "m4v" => Container::Mp4,
+        "ts" | "m2ts" | "mts" => Container::Ts,
+        "flv" => Container::Flv,
+        _ => return Err(SinkError::new(
             SinkErrorKind::BadTarget,
-            format!("unknown output extension '.{ext}' for {path} (use .h264/.h265/.hevc/.mp4/.ts/.flv, rtsp:// or rtmp://)"),
+            format!("unknown output extension '.{shown_ext}' for {shown} (use .h264/.h265/.hevc/.mp4/.ts/.flv, rtsp:// or rtmp://)"),
         )),
-    }
+    };
+    Ok(Target::File {
+        path: path.to_string(),
+        container,
+    })
+}
+
+/// Open a sink for `target` (see module docs).
+pub fn open(target: &str, info: &StreamInfo) -> Result<Box<dyn Sink>, SinkError> {
+    Ok(match parse_target(target, info)? {
+        Target::Rtsp(_) => Box::new(rtsp::RtspSink::open(target, info)?),
+        Target::Rtmp { .. } => Box::new(rtmp::RtmpSink::open(target, info)?),
+        Target::File { path, container } => match container {
+            Container::AnnexB => Box::new(annexb::AnnexBSink::create(&path, info)?),
+            Container::Mp4 => Box::new(mp4::Mp4Sink::create(&path, info)?),
+            Container::Ts => Box::new(ts::TsSink::create(&path, info)?),
+            Container::Flv => Box::new(flv::FlvFileSink::create(&path, info)?),
+        },
+    })
 }
 
 /// Shared first-keyframe / monotonic-DTS bookkeeping.

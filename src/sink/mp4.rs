@@ -86,12 +86,21 @@ impl Sink for Mp4Sink {
                 )));
             }
             let mut cfg = FragmentConfig::new(self.info.width, self.info.height, 90_000);
-            cfg.sps = ps.sps.clone().unwrap();
-            cfg.pps = ps.pps.clone().unwrap();
+            let (Some(sps), Some(pps)) = (ps.sps.clone(), ps.pps.clone()) else {
+                return Err(SinkError::protocol(format!(
+                    "{}: first keyframe lacks SPS/PPS",
+                    self.path
+                )));
+            };
+            cfg.sps = sps;
+            cfg.pps = pps;
             cfg.vps = ps.vps.clone();
             cfg.fragment_duration_ms = 1000;
             let mut mux = FragmentedMuxer::new(cfg).map_err(|e| {
-                SinkError::protocol(format!("{}: cannot create MP4 muxer: {e}", self.path))
+                SinkError::protocol(format!(
+                    "{}: cannot create MP4 muxer: {e}",
+                    super::redact_url(&self.path)
+                ))
             })?;
             let mut init = mux.init_segment();
             if codec == VideoCodec::H265 {
@@ -113,10 +122,10 @@ impl Sink for Mp4Sink {
         let dts = (au.dts - self.base_dts) as u64;
         let pts = (au.pts - self.base_dts).max(0) as u64;
         let keyframe = au.keyframe;
-        self.mux
-            .as_mut()
-            .unwrap()
-            .write_video(pts, dts, &sample, keyframe)
+        let Some(mux) = self.mux.as_mut() else {
+            return Err(SinkError::protocol(format!("{}: no muxer", self.path)));
+        };
+        mux.write_video(pts, dts, &sample, keyframe)
             .map_err(|e| SinkError::protocol(format!("{}: {e}", self.path)))?;
         if self.frag_first_dts.is_none() {
             self.frag_first_dts = Some(au.dts);
@@ -131,9 +140,10 @@ impl Sink for Mp4Sink {
             return Ok(());
         }
         let r = self.flush_fragment();
-        let f = self.file.take().unwrap();
-        r?;
-        f.sync_all().map_err(|e| SinkError::io(&self.path, e))?;
+        if let Some(f) = self.file.take() {
+            r?;
+            f.sync_all().map_err(|e| SinkError::io(&self.path, e))?;
+        }
         Ok(())
     }
 
@@ -159,7 +169,8 @@ fn patch_hvcc(init: &mut [u8], ps: &ParamSets) {
         if pos < 4 {
             return;
         }
-        let size = u32::from_be_bytes(init[pos - 4..pos].try_into().unwrap()) as usize;
+        let size = u32::from_be_bytes([init[pos - 4], init[pos - 3], init[pos - 2], init[pos - 1]])
+            as usize;
         let start = pos + 4;
         let end = pos - 4 + size;
         if end <= init.len() && end - start == ours.len() {

@@ -26,9 +26,12 @@ fn pct_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
+        // Hex digits are checked as bytes: slicing the str could split a
+        // multi-byte character after the '%' (a fuzz finding).
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
@@ -67,9 +70,14 @@ impl Url {
         };
         let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
             let end = h.find(']').ok_or_else(|| bad("bad IPv6 host"))?;
-            let port = match h[end + 1..].strip_prefix(':') {
-                Some(p) => p.parse().map_err(|_| bad("bad port"))?,
-                None => default_port,
+            // Only ":port" may follow ']' (fuzzing found "[::1]junk" taken
+            // as [::1] on the default port).
+            let port = match &h[end + 1..] {
+                "" => default_port,
+                rest => match rest.strip_prefix(':') {
+                    Some(p) => p.parse().map_err(|_| bad("bad port"))?,
+                    None => return Err(bad("bad IPv6 host")),
+                },
             };
             (h[..end].to_string(), port)
         } else {

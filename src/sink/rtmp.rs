@@ -35,22 +35,29 @@ fn perr(target: &str, e: impl std::fmt::Debug) -> SinkError {
     SinkError::protocol(format!("{target}: RTMP session error: {e:?}"))
 }
 
+/// Parses an RTMP target into its URL, application and stream key: app is
+/// everything between the host and the last '/', the key the last segment
+/// (query kept). Pure: no connection is made.
+pub fn parse_url(target: &str) -> Result<(Url, String, String), SinkError> {
+    let url = Url::parse(target, 1935)?;
+    let path = url.path.trim_start_matches('/');
+    let (app, key) = match path.rfind('/') {
+        Some(i) => (path[..i].to_string(), path[i + 1..].to_string()),
+        None => (path.to_string(), String::new()),
+    };
+    if app.is_empty() || key.is_empty() {
+        return Err(SinkError::new(
+            SinkErrorKind::BadTarget,
+            format!("RTMP URL needs /app/streamkey: {}", url.public()),
+        ));
+    }
+    Ok((url, app, key))
+}
+
 impl RtmpSink {
     pub fn open(target: &str, info: &StreamInfo) -> Result<Self, SinkError> {
-        let url = Url::parse(target, 1935)?;
+        let (url, app, key) = parse_url(target)?;
         let public = url.public();
-        // app = everything between host and the last '/', key = last segment (query kept)
-        let path = url.path.trim_start_matches('/');
-        let (app, key) = match path.rfind('/') {
-            Some(i) => (path[..i].to_string(), path[i + 1..].to_string()),
-            None => (path.to_string(), String::new()),
-        };
-        if app.is_empty() || key.is_empty() {
-            return Err(SinkError::new(
-                SinkErrorKind::BadTarget,
-                format!("RTMP URL needs /app/streamkey: {public}"),
-            ));
-        }
         let mut stream = url.connect()?;
         let cerr = |m: String| SinkError::new(SinkErrorKind::Connect, format!("{public}: {m}"));
 
@@ -211,10 +218,18 @@ impl RtmpSink {
         }
     }
 
+    /// The socket, taken out while `send_results` borrows `self`; callers
+    /// put it back. Missing only after `finish`.
+    fn take_stream(&mut self) -> Result<TcpStream, SinkError> {
+        self.stream
+            .take()
+            .ok_or_else(|| SinkError::protocol(format!("{}: write after finish", self.target)))
+    }
+
     /// Process whatever the server sent (acks, pings); detect a closed peer.
     fn drain_input(&mut self) -> Result<(), SinkError> {
         let mut buf = [0u8; 16 * 1024];
-        let mut stream = self.stream.take().unwrap();
+        let mut stream = self.take_stream()?;
         let mut events = Vec::new();
         let r = (|| -> Result<(), SinkError> {
             for _ in 0..64 {
@@ -246,7 +261,7 @@ impl RtmpSink {
             .session
             .publish_video_data(Bytes::from(body), RtmpTimestamp::new(ts), false)
             .map_err(|e| perr(&self.target, e))?;
-        let stream = self.stream.take().unwrap();
+        let stream = self.take_stream()?;
         let mut ev = Vec::new();
         let res = self.send_results(&stream, vec![r], &mut ev);
         self.stream = Some(stream);
@@ -300,7 +315,7 @@ impl Sink for RtmpSink {
             }
             if result.is_ok() {
                 if let Ok(res) = self.session.stop_publishing() {
-                    let stream = self.stream.take().unwrap();
+                    let stream = self.take_stream()?;
                     let mut ev = Vec::new();
                     result = self.send_results(&stream, res, &mut ev);
                     self.stream = Some(stream);

@@ -246,7 +246,11 @@ impl RtspSink {
             }
             return Ok(resp);
         }
-        unreachable!()
+        // Not reached: the second attempt always returns above.
+        Err(SinkError::protocol(format!(
+            "{}: {method}: authentication loop",
+            self.base
+        )))
     }
 
     fn set_auth_from(&mut self, resp: &RtspResponse) -> bool {
@@ -462,7 +466,9 @@ impl RtspSink {
     fn drain_input(&mut self) -> Result<(), SinkError> {
         let mut buf = [0u8; 16 * 1024];
         let base = self.base.clone();
-        let stream = self.stream.as_mut().unwrap();
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(());
+        };
         for _ in 0..64 {
             match read_available(stream, &mut buf) {
                 Ok(Some(_)) => {}
@@ -506,7 +512,13 @@ impl Sink for RtspSink {
             for p in self.rtp.packetize(au.data, au.pts) {
                 interleave(0, &p, &mut self.out);
             }
-            send_all(self.stream.as_ref().unwrap(), &self.out)
+            let Some(stream) = self.stream.as_ref() else {
+                return Err(SinkError::protocol(format!(
+                    "{}: write after finish",
+                    self.base
+                )));
+            };
+            send_all(stream, &self.out)
                 .map_err(|e| SinkError::io(&format!("{}: send", self.base), e))
         })();
         if let Err(e) = r {

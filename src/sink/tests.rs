@@ -1308,3 +1308,50 @@ fn bframes_h264_containers() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Fuzz finding: a mistyped scheme made the target a file path, and the
+/// error echoed it with the password.
+#[test]
+fn mistyped_scheme_does_not_leak_credentials() {
+    let info = StreamInfo {
+        codec: VideoCodec::H264,
+        width: 64,
+        height: 64,
+        fps_num: 30,
+        fps_den: 1,
+    };
+    for t in [
+        "rts%://user:secretpassword@[::1]:8554/cam",
+        "rtsp ://user:secretpassword@host/x.h265",
+        "rt_mp://user:secretpassword@host/no/such/dir/x.h264",
+    ] {
+        let e = match open(t, &info) {
+            Err(e) => e,
+            Ok(_) => panic!("{t} opened"),
+        };
+        assert!(!e.message.contains("secretpassword"), "{}", e.message);
+    }
+}
+
+/// Fuzz finding: a '%' followed by a multi-byte character in the user
+/// info panicked (str slice inside a character).
+#[test]
+fn percent_before_multibyte_char_in_credentials() {
+    let u = super::net::Url::parse("rtsp://u%41r:p%z\u{fffd}z%4@host:9999/", 554).unwrap();
+    assert_eq!(u.user.as_deref(), Some("uAr"));
+    assert_eq!(u.pass.as_deref(), Some("p%z\u{fffd}z%4"));
+    let u = super::net::Url::parse("rtsp://%\u{e9}x@h/", 554).unwrap();
+    assert_eq!(u.user.as_deref(), Some("%\u{e9}x"));
+}
+
+/// Fuzz finding: text after an IPv6 literal's ']' was ignored.
+#[test]
+fn junk_after_ipv6_literal_is_refused() {
+    let e = super::net::Url::parse("rtsp://[::1]junk:8554/x", 554).unwrap_err();
+    assert_eq!(e.kind, SinkErrorKind::BadTarget);
+    assert!(e.message.contains("bad IPv6 host"), "{}", e.message);
+    let u = super::net::Url::parse("rtsp://[::1]/x", 554).unwrap();
+    assert_eq!((u.host.as_str(), u.port), ("::1", 554));
+    let u = super::net::Url::parse("rtsp://[::1]:8554/x", 554).unwrap();
+    assert_eq!(u.port, 8554);
+}
