@@ -39,7 +39,7 @@ case $mode in valgrind|all)
 	# Every quick program. Left to the sanitizers: test_hobot_encoder (2 s
 	# blocking waits) and test_threads (1.5 to 8 min under valgrind's
 	# serialized threads). A listed program that is missing is a failure.
-	for t in ${VALGRIND_TESTS:-test_abi_layout test_api_misuse test_lifecycle test_image test_k230_venc test_panic test_free_while_blocked test_encode_decode}; do
+	for t in ${VALGRIND_TESTS:-test_abi_layout test_api_misuse test_lifecycle test_image test_k230_venc test_panic test_free_while_blocked test_encode_decode test_threads}; do
 		[ -x "build-plain/$t" ] || { echo "valgrind: build-plain/$t is missing"; exit 1; }
 		VENC_TEST_TMP="$PWD/build-plain/tmp" valgrind -q --error-exitcode=9 --leak-check=full \
 			--errors-for-leak-kinds=definite "build-plain/$t" >/dev/null

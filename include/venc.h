@@ -685,7 +685,9 @@ venc_status venc_encoder_send_frame(struct venc_encoder *enc, const struct venc_
 // VENC_PACKET_EOS, then receive returns VENC_EOF. Calling it twice is fine.
 venc_status venc_encoder_drain(struct venc_encoder *enc);
 
-// Takes the next packet. timeout_ms: -1 wait, 0 poll, >0 at most that long.
+// Takes the next packet. timeout_ms: 0 polls; > 0 waits at most that long
+// (also for frames another thread has yet to send); -1 waits while frames
+// are queued or being encoded, and returns VENC_AGAIN at once when none are.
 // VENC_AGAIN: nothing ready (never while send_frame would say AGAIN);
 // VENC_EOF: everything was delivered after a drain.
 venc_status venc_encoder_receive_packet(struct venc_encoder *enc,

@@ -268,3 +268,28 @@ fn runtime_bitrate_change_is_accepted_only_where_it_means_something() {
         Status::InvalidState
     );
 }
+
+#[test]
+fn positive_timeout_waits_for_frames_another_thread_sends() {
+    let enc =
+        std::sync::Arc::new(Encoder::new(&config(&[("width", "64"), ("height", "64")])).unwrap());
+    let producer = {
+        let enc = std::sync::Arc::clone(&enc);
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let pic = pattern_i420(64, 64, 0);
+            enc.send_frame(&i420_view(&pic, 64, 64), FrameOptions::default())
+                .unwrap();
+        })
+    };
+    // Nothing is queued yet: -1 and 0 say AGAIN at once, 2000 ms waits for the frame.
+    assert_eq!(enc.receive_packet(0).unwrap_err().status, Status::Again);
+    let start = std::time::Instant::now();
+    let p = enc.receive_packet(2000).unwrap();
+    assert!(p.is_keyframe());
+    assert!(start.elapsed() >= std::time::Duration::from_millis(50));
+    producer.join().unwrap();
+    let start = std::time::Instant::now();
+    assert_eq!(enc.receive_packet(150).unwrap_err().status, Status::Again);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(140));
+}

@@ -186,7 +186,9 @@ pub extern "C" fn venc_encoder_drain(enc: *mut venc_encoder) -> venc_status {
     with_handle(enc, |e| e.encoder.drain())
 }
 
-/// Takes the next packet. timeout_ms: -1 wait, 0 poll, >0 at most that long.
+/// Takes the next packet. timeout_ms: 0 polls; > 0 waits at most that long
+/// (also for frames another thread has yet to send); -1 waits while frames
+/// are queued or being encoded, and returns VENC_AGAIN at once when none are.
 /// VENC_AGAIN: nothing ready (never while send_frame would say AGAIN);
 /// VENC_EOF: everything was delivered after a drain.
 #[no_mangle]

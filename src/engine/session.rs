@@ -220,8 +220,10 @@ impl Session {
             if let Some(e) = &st.failed {
                 return Err(e.clone());
             }
+            // Wait forever only while something is on its way; a positive
+            // timeout waits in full, since another thread may still send.
             let pending = st.busy || !st.input.is_empty() || st.draining;
-            if timeout_ms == 0 || !pending {
+            if timeout_ms == 0 || (timeout_ms < 0 && !pending) {
                 return Err(Error::new(
                     Status::Again,
                     "no packet ready; send more frames or drain",
