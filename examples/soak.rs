@@ -17,7 +17,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -283,6 +283,9 @@ fn v4l2_work() -> Work {
     })
 }
 
+#[path = "../tests/support/nginx_rtmp.rs"]
+mod nginx_rtmp;
+
 struct Nginx(Child);
 
 impl Drop for Nginx {
@@ -300,40 +303,11 @@ fn free_port() -> u16 {
 
 /// nginx with the RTMP module on a free loopback port (live, no recording).
 fn start_nginx(dir: &Path) -> Option<(Nginx, u16)> {
-    let module = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
-    if !Path::new(module).exists() {
+    if !nginx_rtmp::available() {
         return None;
     }
     let port = free_port();
-    let conf = format!(
-        "load_module {module};\ndaemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
-         events {{ worker_connections 64; }}\n\
-         rtmp {{ server {{ listen 127.0.0.1:{port}; chunk_size 4096;\n application live {{ live on; record off; }} }} }}\n",
-        d = dir.display()
-    );
-    let cp = dir.join("nginx.conf");
-    std::fs::write(&cp, conf).ok()?;
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(&cp)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let guard = Nginx(child);
-    let end = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < end {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((guard, port));
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    None
+    nginx_rtmp::spawn(dir, port, false).map(|child| (Nginx(child), port))
 }
 
 fn main() -> ExitCode {

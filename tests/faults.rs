@@ -244,53 +244,14 @@ fn disk_full_is_a_clear_io_error_and_the_file_still_decodes() {
 
 // ------------------------------------------------------- server restarts
 
-fn wait_port(port: u16, limit: Duration) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
+#[path = "support/nginx_rtmp.rs"]
+mod nginx_rtmp;
 
 fn nginx(dir: &Path, port: u16) -> Option<Kill> {
-    let module = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
-    if !Path::new(module).exists() || !have_program("nginx", "-v") {
+    if !nginx_rtmp::available() {
         return None;
     }
-    let conf = format!(
-        "load_module {module};\ndaemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
-         events {{ worker_connections 64; }}\n\
-         rtmp {{ server {{ listen 127.0.0.1:{port}; chunk_size 4096;\n application live {{ live on; record all; record_path {d}; record_unique off; }} }} }}\n",
-        d = dir.display()
-    );
-    let cp = dir.join("nginx.conf");
-    std::fs::write(&cp, conf).unwrap();
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(&cp)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let k = Kill(Some(child));
-    wait_port(port, Duration::from_secs(5)).then_some(k)
-}
-
-fn have_program(p: &str, arg: &str) -> bool {
-    Command::new(p)
-        .arg(arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    nginx_rtmp::spawn(dir, port, true).map(|child| Kill(Some(child)))
 }
 
 /// Writes until the write fails after the server is killed at frame 10.

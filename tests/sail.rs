@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -816,10 +816,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_port(port: u16, limit: Duration) -> bool {
-    wait_until(limit, || TcpStream::connect(("127.0.0.1", port)).is_ok())
-}
-
 /// Kills the child on drop.
 struct Guard(Option<Child>);
 impl Guard {
@@ -846,43 +842,16 @@ impl Drop for Guard {
     }
 }
 
-const NGINX_RTMP: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
+#[path = "support/nginx_rtmp.rs"]
+mod nginx_rtmp;
 
 /// nginx-rtmp recording every stream of application "live" into `dir`.
 fn start_nginx(dir: &Path, port: u16) -> Option<Guard> {
-    if !Path::new(NGINX_RTMP).exists() {
-        println!("SKIP: {NGINX_RTMP} not found");
+    if !nginx_rtmp::available() {
+        println!("SKIP: nginx or {} not found", nginx_rtmp::MODULE);
         return None;
     }
-    let conf = format!(
-        "load_module {NGINX_RTMP};\ndaemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
-         events {{ worker_connections 64; }}\n\
-         rtmp {{ server {{ listen 127.0.0.1:{port}; chunk_size 4096;\n application live {{ live on; record all; record_path {d}; record_unique off; }} }} }}\n",
-        d = dir.display()
-    );
-    let cp = dir.join("nginx.conf");
-    std::fs::write(&cp, conf).unwrap();
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(&cp)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let Ok(child) = child else {
-        println!("SKIP: nginx not runnable");
-        return None;
-    };
-    let g = Guard(Some(child));
-    if !wait_port(port, Duration::from_secs(5)) {
-        println!("SKIP: nginx did not listen");
-        return None;
-    }
-    Some(g)
+    nginx_rtmp::spawn(dir, port, true).map(|child| Guard(Some(child)))
 }
 
 /// Waits until nginx has finished the recording (size stable), then stops it.

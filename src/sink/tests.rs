@@ -507,49 +507,17 @@ fn wait_port(port: u16, limit: Duration) -> bool {
 
 // ---------------------------------------------------------------- RTMP
 
+#[path = "../../tests/support/nginx_rtmp.rs"]
+mod nginx_rtmp;
+
 /// nginx with the RTMP module, recording into `dir`. Returns (guard, port).
 fn start_nginx(dir: &Path) -> Option<(ChildGuard, u16)> {
-    let module = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
-    if !Path::new(module).exists() || !have_nginx() {
-        println!("SKIP: nginx or {module} not found");
+    if !nginx_rtmp::available() {
+        println!("SKIP: nginx or {} not found", nginx_rtmp::MODULE);
         return None;
     }
     let port = free_port();
-    let conf = format!(
-        "load_module {module};\ndaemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
-         events {{ worker_connections 64; }}\n\
-         rtmp {{ server {{ listen 127.0.0.1:{port}; chunk_size 4096;\n application live {{ live on; record all; record_path {d}; record_unique off; }} }} }}\n",
-        d = dir.display()
-    );
-    let cp = dir.join("nginx.conf");
-    std::fs::write(&cp, conf).unwrap();
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(&cp)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let mut g = ChildGuard(Some(child));
-    if !wait_port(port, Duration::from_secs(5)) {
-        println!("nginx did not start: {}", g.stderr_text());
-        return None;
-    }
-    Some((g, port))
-}
-
-fn have_nginx() -> bool {
-    Command::new("nginx")
-        .arg("-v")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    nginx_rtmp::spawn(dir, port, true).map(|child| (ChildGuard(Some(child)), port))
 }
 
 #[test]
