@@ -246,6 +246,8 @@ fn disk_full_is_a_clear_io_error_and_the_file_still_decodes() {
 
 #[path = "support/nginx_rtmp.rs"]
 mod nginx_rtmp;
+#[path = "support/rtsp_listener.rs"]
+mod rtsp_listener;
 
 fn nginx(dir: &Path, port: u16) -> Option<Kill> {
     if !nginx_rtmp::available() {
@@ -337,27 +339,7 @@ fn rtmp_server_restart_then_a_fresh_sink_continues() {
 }
 
 fn ffmpeg_rtsp_listen(url: &str, out: Option<&Path>) -> Kill {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args([
-        "-nostdin",
-        "-v",
-        "error",
-        "-rtsp_flags",
-        "listen",
-        "-i",
-        url,
-    ]);
-    match out {
-        Some(o) => cmd.args(["-c", "copy", "-y"]).arg(o),
-        None => cmd.args(["-f", "null", "-"]),
-    };
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ffmpeg");
-    Kill(Some(child))
+    Kill(Some(rtsp_listener::spawn(url, out, Stdio::null())))
 }
 
 /// ffmpeg's listener takes one connection: retry `open` until it is up.

@@ -844,6 +844,8 @@ impl Drop for Guard {
 
 #[path = "support/nginx_rtmp.rs"]
 mod nginx_rtmp;
+#[path = "support/rtsp_listener.rs"]
+mod rtsp_listener;
 
 /// nginx-rtmp recording every stream of application "live" into `dir`.
 fn start_nginx(dir: &Path, port: u16) -> Option<Guard> {
@@ -929,26 +931,7 @@ fn rtsp_to_ffmpeg_listen() {
     let out = d.join("got.mkv");
     let port = free_port();
     let url = format!("rtsp://127.0.0.1:{port}/live");
-    let child = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-v",
-            "error",
-            "-rtsp_flags",
-            "listen",
-            "-i",
-            &url,
-            "-c",
-            "copy",
-            "-y",
-        ])
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ffmpeg");
-    let mut server = Guard(Some(child));
+    let mut server = start_rtsp_listener(&url, &out);
     // The listener takes one connection: retry the constructor until it is up.
     let end = Instant::now() + Duration::from_secs(10);
     let enc = loop {
@@ -1033,27 +1016,8 @@ fn rtmp_server_killed_then_reconnect() {
 }
 
 /// `ffmpeg -rtsp_flags listen` recording `out` (killed when the guard drops).
-fn rtsp_listener(url: &str, out: &Path) -> Guard {
-    let child = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-v",
-            "error",
-            "-rtsp_flags",
-            "listen",
-            "-i",
-            url,
-            "-c",
-            "copy",
-            "-y",
-        ])
-        .arg(out)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ffmpeg");
-    Guard(Some(child))
+fn start_rtsp_listener(url: &str, out: &Path) -> Guard {
+    Guard(Some(rtsp_listener::spawn(url, Some(out), Stdio::null())))
 }
 
 #[test]
@@ -1062,7 +1026,7 @@ fn rtsp_server_killed_then_reconnect() {
     let d = fresh_dir("rtspkill");
     let port = free_port();
     let url = format!("rtsp://127.0.0.1:{port}/live");
-    let mut first = rtsp_listener(&url, &d.join("first.mkv"));
+    let mut first = start_rtsp_listener(&url, &d.join("first.mkv"));
     let end = Instant::now() + Duration::from_secs(10);
     let enc = loop {
         match open(&url, "h264_bm", &format!("{SMALL}:framerate=25"), 5, 3) {
@@ -1094,7 +1058,7 @@ fn rtsp_server_killed_then_reconnect() {
     assert_eq!(enc.reconnect().unwrap_err().status, Status::Io);
     assert_eq!(code(enc.video_write(&v)), -3);
     let out = d.join("second.mkv");
-    let mut second = rtsp_listener(&url, &out);
+    let mut second = start_rtsp_listener(&url, &out);
     let before = enc.stats().written;
     let end = Instant::now() + Duration::from_secs(10);
     loop {

@@ -509,6 +509,8 @@ fn wait_port(port: u16, limit: Duration) -> bool {
 
 #[path = "../../tests/support/nginx_rtmp.rs"]
 mod nginx_rtmp;
+#[path = "../../tests/support/rtsp_listener.rs"]
+mod rtsp_listener;
 
 /// nginx with the RTMP module, recording into `dir`. Returns (guard, port).
 fn start_nginx(dir: &Path) -> Option<(ChildGuard, u16)> {
@@ -741,25 +743,7 @@ fn rtsp_publish_to_ffmpeg(codec: VideoCodec) {
     let out = d.join("out.mkv");
     let port = free_port();
     let url = format!("rtsp://127.0.0.1:{port}/live");
-    let child = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-v",
-            "error",
-            "-rtsp_flags",
-            "listen",
-            "-i",
-            &url,
-            "-c",
-            "copy",
-            "-y",
-        ])
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ffmpeg");
+    let child = rtsp_listener::spawn(&url, Some(&out), Stdio::piped());
     let mut server = ChildGuard(Some(child));
     // The listener accepts only one connection: retry open() itself until it is up.
     let end = Instant::now() + Duration::from_secs(10);
@@ -1116,24 +1100,7 @@ fn rtsp_server_killed_mid_stream_gives_error() {
     };
     let port = free_port();
     let url = format!("rtsp://127.0.0.1:{port}/live");
-    let child = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-v",
-            "quiet",
-            "-rtsp_flags",
-            "listen",
-            "-i",
-            &url,
-            "-f",
-            "null",
-            "-",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ffmpeg");
+    let child = rtsp_listener::spawn(&url, None, Stdio::null());
     let mut server = ChildGuard(Some(child));
     let end = Instant::now() + Duration::from_secs(10);
     let mut sink = loop {
