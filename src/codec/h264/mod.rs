@@ -6,6 +6,14 @@ use std::ptr;
 
 use openh264_sys2 as oh;
 
+mod bits;
+mod bslice;
+mod decoder;
+pub mod gop;
+mod headers;
+#[cfg(test)]
+mod tests;
+
 use super::nal::{h264_type, push_annexb, split_annexb};
 use super::{Coded, VideoEncoder};
 use crate::engine::packet::FrameType;
@@ -66,6 +74,33 @@ fn check_size(width: u32, height: u32) -> Result<()> {
 
 impl H264Encoder {
     pub fn new(p: &EncodeParams) -> Result<H264Encoder> {
+        Self::with_settings(p, |_| {})
+    }
+
+    /// An encoder for the anchors (I/P) of a stream with B pictures, which
+    /// sees one picture in `period`: CAVLC (the B writer is CAVLC and the
+    /// stream has one entropy mode), IDRs only when forced, its frame rate
+    /// and a first bitrate share scaled to the anchors.
+    fn with_anchor_settings(p: &EncodeParams, period: u32) -> Result<H264Encoder> {
+        Self::with_settings(p, |params| {
+            let period = period.max(1) as f32;
+            // Until measured, assume a B picture costs half an anchor.
+            let share = 1.0 / (1.0 + (period - 1.0) * 0.5);
+            params.iEntropyCodingModeFlag = 0;
+            params.uiIntraPeriod = 0;
+            params.fMaxFrameRate /= period;
+            params.iTargetBitrate = (params.iTargetBitrate as f32 * share) as c_int;
+            let layer = &mut params.sSpatialLayers[0];
+            layer.uiProfileIdc = oh::PRO_BASELINE;
+            layer.fFrameRate /= period;
+            layer.iSpatialBitrate = params.iTargetBitrate;
+        })
+    }
+
+    fn with_settings(
+        p: &EncodeParams,
+        tweak: impl FnOnce(&mut oh::SEncParamExt),
+    ) -> Result<H264Encoder> {
         check_size(p.width, p.height)?;
         let mut raw: *mut oh::ISVCEncoder = ptr::null_mut();
         // SAFETY: WelsCreateSVCEncoder writes a new instance pointer into `raw`.
@@ -120,6 +155,7 @@ impl H264Encoder {
         // SAFETY: `params` is a valid, writable SEncParamExt.
         unsafe { get_defaults(raw, &mut params) };
         fill_params(&mut params, p);
+        tweak(&mut params);
         // SAFETY: `params` is fully initialised; openh264 copies it.
         let rc = unsafe { init_ext(raw, &params) };
         if rc != 0 {

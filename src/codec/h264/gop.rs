@@ -1,0 +1,329 @@
+//! H.264 with B pictures: openh264 codes the anchors (I/P) in coding order,
+//! its own decoder gives back their exact reconstruction, the parameter sets
+//! and slice headers are rewritten for reordering, and `bslice` codes the
+//! pictures between two anchors as non-reference B pictures.
+//!
+//! Display order  I0 B1 B2 P3 B4 B5 P6 …  is coded as  I0 P3 B1 B2 P6 B4 B5 ….
+
+use super::bits::push_nal;
+use super::bslice::{encode_b_picture, BSliceParams, RefPic};
+use super::decoder::AnchorDecoder;
+use super::headers::{b_sps, Pps, SliceHeader, Sps};
+use super::H264Encoder;
+use crate::codec::nal::{h264_type, push_annexb, split_annexb};
+use crate::codec::Coded;
+use crate::codec::VideoEncoder;
+use crate::engine::packet::FrameType;
+use crate::engine::params::{EncodeParams, RcMode};
+use crate::error::{Error, Result};
+use crate::frame::Yuv420;
+
+/// B pictures code at the anchors' QP plus this (they are never referenced).
+const B_QP_OFFSET: i32 = 2;
+
+/// One coded picture and its place in display order.
+#[derive(Debug)]
+pub struct CodedPicture {
+    pub coded: Coded,
+    pub display_index: u64,
+}
+
+/// A decoded anchor, ready to predict from.
+struct Anchor {
+    frame_num: u32,
+    qp: i32,
+    pic: RefPic,
+}
+
+/// Pictures by which each B picture refers: how the mini-GOP is shaped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BLayout {
+    /// `n` B pictures between anchors, each predicted from the anchor before
+    /// and the anchor after it (coding order differs from display order).
+    Reordered(u32),
+}
+
+pub struct BEncoder {
+    anchors: H264Encoder,
+    decoder: AnchorDecoder,
+    b_frames: u32,
+    width: u32,
+    height: u32,
+    fps: f64,
+    rc: RcMode,
+    bitrate: u32,
+    /// openh264's SPS and PPS as last written, and the SPS we send instead.
+    sps: Option<Sps>,
+    new_sps: Option<Sps>,
+    pps: Option<Pps>,
+    /// Pictures waiting for their anchor, display order, padded to macroblocks.
+    held: Vec<(u64, Yuv420)>,
+    next_index: u64,
+    idr_display: u64,
+    last: Option<Anchor>,
+    /// Bits spent on anchors and B pictures since the last rate update.
+    anchor_bits: u64,
+    b_bits: u64,
+    b_count: u64,
+    anchor_count: u64,
+}
+
+/// Macroblock-aligned size.
+fn aligned(v: u32) -> u32 {
+    v.div_ceil(16) * 16
+}
+
+/// Copies `pic` into a macroblock-aligned picture, repeating the last
+/// column and row (the cropped area then codes cheaply).
+fn pad(pic: &Yuv420) -> Yuv420 {
+    let (w, h) = (pic.width as usize, pic.height as usize);
+    let (aw, ah) = (aligned(pic.width) as usize, aligned(pic.height) as usize);
+    let mut out = Yuv420::new(aw as u32, ah as u32);
+    for y in 0..ah {
+        let s = &pic.y[y.min(h - 1) * w..y.min(h - 1) * w + w];
+        let d = &mut out.y[y * aw..y * aw + aw];
+        d[..w].copy_from_slice(s);
+        let last = s[w - 1];
+        d[w..].fill(last);
+    }
+    let (cw, ch) = (pic.c_width(), h.div_ceil(2));
+    let acw = out.c_width();
+    for (src, dst) in [(&pic.u, &mut out.u), (&pic.v, &mut out.v)] {
+        for y in 0..ah / 2 {
+            let s = &src[y.min(ch - 1) * cw..y.min(ch - 1) * cw + cw];
+            let d = &mut dst[y * acw..y * acw + acw];
+            d[..cw].copy_from_slice(s);
+            let last = s[cw - 1];
+            d[cw..].fill(last);
+        }
+    }
+    out
+}
+
+impl BEncoder {
+    pub fn new(p: &EncodeParams, layout: BLayout) -> Result<BEncoder> {
+        let BLayout::Reordered(b_frames) = layout;
+        if !(1..=7).contains(&b_frames) {
+            return Err(Error::bad_value(format!(
+                "b_frames {b_frames}: H.264 takes 1 to 7 B pictures between anchors"
+            )));
+        }
+        super::check_size(p.width, p.height)?;
+        let fps = f64::from(p.fps_num) / f64::from(p.fps_den.max(1));
+        let mut ap = p.clone();
+        ap.width = aligned(p.width);
+        ap.height = aligned(p.height);
+        let anchors = H264Encoder::with_anchor_settings(&ap, b_frames + 1)?;
+        Ok(BEncoder {
+            anchors,
+            decoder: AnchorDecoder::new()?,
+            b_frames,
+            width: p.width,
+            height: p.height,
+            fps,
+            rc: p.rc,
+            bitrate: p.bitrate,
+            sps: None,
+            new_sps: None,
+            pps: None,
+            held: Vec::new(),
+            next_index: 0,
+            idr_display: 0,
+            last: None,
+            anchor_bits: 0,
+            b_bits: 0,
+            b_count: 0,
+            anchor_count: 0,
+        })
+    }
+
+    /// Pictures coding order runs ahead of display order by (flat B: one).
+    pub fn reorder_delay(&self) -> u32 {
+        1
+    }
+
+    pub fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<CodedPicture>> {
+        if pic.width != self.width || pic.height != self.height {
+            return Err(Error::invalid_arg(format!(
+                "picture is {}x{} but the encoder was opened for {}x{}",
+                pic.width, pic.height, self.width, self.height
+            )));
+        }
+        let index = self.next_index;
+        self.next_index += 1;
+        let padded = pad(pic);
+        let mut out = Vec::new();
+        if force_key || self.last.is_none() {
+            self.close_held(&mut out)?;
+            out.push(self.code_anchor(index, &padded, true)?);
+            return Ok(out);
+        }
+        self.held.push((index, padded));
+        if self.held.len() > self.b_frames as usize {
+            self.close_held(&mut out)?;
+        }
+        Ok(out)
+    }
+
+    pub fn flush(&mut self) -> Result<Vec<CodedPicture>> {
+        let mut out = Vec::new();
+        self.close_held(&mut out)?;
+        Ok(out)
+    }
+
+    pub fn set_bitrate(&mut self, bps: u32) -> Result<()> {
+        self.bitrate = bps;
+        self.anchors.set_bitrate(bps)?;
+        self.anchor_bits = 0;
+        self.b_bits = 0;
+        self.anchor_count = 0;
+        self.b_count = 0;
+        Ok(())
+    }
+
+    pub fn set_qp(&mut self, qp: u8) -> Result<()> {
+        self.anchors.set_qp(qp)
+    }
+
+    /// Codes the last held picture as a P anchor, then the others as B
+    /// pictures between the previous anchor and it.
+    fn close_held(&mut self, out: &mut Vec<CodedPicture>) -> Result<()> {
+        let Some((index, pic)) = self.held.pop() else {
+            return Ok(());
+        };
+        let prev = self
+            .last
+            .take()
+            .ok_or_else(|| Error::invalid_state("B pictures held without an anchor"))?;
+        let anchor = self.code_anchor(index, &pic, false)?;
+        out.push(anchor);
+        let next = self
+            .last
+            .as_ref()
+            .ok_or_else(|| Error::invalid_state("anchor missing after coding it"))?;
+        let (Some(sps), Some(pps)) = (&self.new_sps, &self.pps) else {
+            return Err(Error::invalid_state("B pictures before any parameter set"));
+        };
+        let qp = ((prev.qp + next.qp + 1) / 2 + B_QP_OFFSET).clamp(0, 51);
+        for (b_index, b_pic) in self.held.drain(..) {
+            let params = BSliceParams {
+                pps_id: pps.pps_id,
+                log2_max_frame_num: sps.log2_max_frame_num,
+                frame_num: (next.frame_num + 1) % (1 << sps.log2_max_frame_num),
+                log2_max_poc_lsb: sps.log2_max_poc_lsb,
+                poc_lsb: poc_lsb(b_index, self.idr_display, sps),
+                pic_init_qp: pps.pic_init_qp,
+                chroma_qp_offset: pps.chroma_qp_index_offset,
+                deblocking_control_present: pps.deblocking_control_present,
+                qp,
+            };
+            let rbsp = encode_b_picture(&b_pic, &prev.pic, &next.pic, &params);
+            let mut data = Vec::with_capacity(rbsp.len() + 16);
+            push_nal(&mut data, &rbsp);
+            self.b_bits += data.len() as u64 * 8;
+            self.b_count += 1;
+            out.push(CodedPicture {
+                coded: Coded {
+                    data,
+                    parameter_sets: Vec::new(),
+                    keyframe: false,
+                    frame_type: Some(FrameType::B),
+                },
+                display_index: b_index,
+            });
+        }
+        self.update_rate()?;
+        Ok(())
+    }
+
+    /// openh264 only sees the anchors; tell it the bits left for them once
+    /// the B pictures have taken their share (CBR/VBR).
+    fn update_rate(&mut self) -> Result<()> {
+        if self.rc == RcMode::Cqp || self.b_count < 8 || self.anchor_count < 2 {
+            return Ok(());
+        }
+        let b_per_sec = self.fps * f64::from(self.b_frames) / f64::from(self.b_frames + 1);
+        let b_rate = self.b_bits as f64 / self.b_count as f64 * b_per_sec;
+        let target = f64::from(self.bitrate);
+        let for_anchors = (target - b_rate).clamp(target * 0.2, target);
+        self.anchors.set_bitrate(for_anchors as u32)?;
+        // Keep a moving window: halve the history.
+        self.b_bits /= 2;
+        self.b_count /= 2;
+        self.anchor_bits /= 2;
+        self.anchor_count /= 2;
+        Ok(())
+    }
+
+    /// Codes one anchor with openh264, decodes it, rewrites its headers.
+    fn code_anchor(&mut self, index: u64, pic: &Yuv420, idr: bool) -> Result<CodedPicture> {
+        let coded = self.anchors.encode(pic, idr)?;
+        let mut whole = coded.parameter_sets.clone();
+        whole.extend_from_slice(&coded.data);
+        let decoded = self.decoder.decode(&whole)?;
+        if decoded.width != pic.width || decoded.height != pic.height {
+            return Err(Error::backend("openh264 decoded an anchor at another size"));
+        }
+        let mut parameter_sets = Vec::new();
+        for unit in split_annexb(&coded.parameter_sets) {
+            match h264_type(unit) {
+                7 => {
+                    let old = Sps::parse(unit)?;
+                    let new = b_sps(&old, self.width, self.height, self.fps, 1)?;
+                    push_nal(&mut parameter_sets, &new.to_rbsp());
+                    self.sps = Some(old);
+                    self.new_sps = Some(new);
+                }
+                8 => {
+                    let pps = Pps::parse(unit)?;
+                    pps.check()?;
+                    push_annexb(&mut parameter_sets, unit);
+                    self.pps = Some(pps);
+                }
+                _ => push_annexb(&mut parameter_sets, unit),
+            }
+        }
+        let (Some(sps), Some(new_sps), Some(pps)) = (&self.sps, &self.new_sps, &self.pps) else {
+            return Err(Error::backend(
+                "openh264 wrote a slice before its parameter sets",
+            ));
+        };
+        if coded.keyframe {
+            self.idr_display = index;
+        }
+        let lsb = poc_lsb(index, self.idr_display, new_sps);
+        let mut data = Vec::with_capacity(coded.data.len() + 16);
+        let mut first: Option<SliceHeader> = None;
+        for unit in split_annexb(&coded.data) {
+            match h264_type(unit) {
+                1 | 5 => {
+                    let h = SliceHeader::parse(unit, sps)?;
+                    push_nal(&mut data, &h.rewrite(new_sps, lsb)?);
+                    first.get_or_insert(h);
+                }
+                _ => push_annexb(&mut data, unit),
+            }
+        }
+        let h = first.ok_or_else(|| Error::backend("openh264 wrote an anchor without slices"))?;
+        self.anchor_bits += data.len() as u64 * 8;
+        self.anchor_count += 1;
+        self.last = Some(Anchor {
+            frame_num: h.frame_num,
+            qp: h.qp(pps),
+            pic: RefPic::new(&decoded),
+        });
+        Ok(CodedPicture {
+            coded: Coded {
+                data,
+                parameter_sets,
+                ..coded
+            },
+            display_index: index,
+        })
+    }
+}
+
+/// pic_order_cnt_lsb: two per picture of display distance from the last IDR.
+fn poc_lsb(index: u64, idr: u64, sps: &Sps) -> u32 {
+    ((index.saturating_sub(idr) * 2) % (1u64 << sps.log2_max_poc_lsb)) as u32
+}

@@ -1,0 +1,216 @@
+//! B-picture streams checked by FFmpeg, the reference decoder (tests are
+//! skipped with a message when `ffmpeg` is not in PATH).
+
+use super::gop::{BEncoder, BLayout, CodedPicture};
+use crate::api::native::Config;
+use crate::engine::params::EncodeParams;
+use crate::frame::Yuv420;
+use std::process::Command;
+
+fn have_ffmpeg() -> bool {
+    let ok = Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("ffmpeg not found; skipping H.264 B-picture test");
+    }
+    ok
+}
+
+fn params(w: u32, h: u32, qp: u8) -> EncodeParams {
+    let mut c = Config::default();
+    for (k, v) in [
+        ("codec", "h264".to_string()),
+        ("width", w.to_string()),
+        ("height", h.to_string()),
+        ("rc", "cqp".to_string()),
+        ("qp", qp.to_string()),
+        ("threads", "1".to_string()),
+    ] {
+        c.set(k, &v).unwrap();
+    }
+    c.to_params().unwrap()
+}
+
+/// A moving, textured test picture: a diagonal gradient panning right and
+/// down, a square moving the other way, and smooth chroma.
+pub fn moving_picture(w: u32, h: u32, t: u32) -> Yuv420 {
+    let mut p = Yuv420::new(w, h);
+    let (wi, hi, ti) = (w as i32, h as i32, t as i32);
+    for y in 0..hi {
+        for x in 0..wi {
+            let (sx, sy) = (x - 3 * ti, y - 2 * ti);
+            let mut v = 64 + ((sx * 3 + sy * 2).rem_euclid(128)) + ((sx / 8 + sy / 8) & 1) * 40;
+            let (qx, qy) = (wi - 40 - 2 * ti, 20 + ti);
+            if x >= qx && x < qx + 24 && y >= qy && y < qy + 24 {
+                v = 230 - (x - qx) * 3;
+            }
+            p.y[(y * wi + x) as usize] = v.clamp(0, 255) as u8;
+        }
+    }
+    let cw = p.c_width() as i32;
+    for y in 0..(hi + 1) / 2 {
+        for x in 0..cw {
+            p.u[(y * cw + x) as usize] = (96 + ((x - ti) * 2).rem_euclid(64)) as u8;
+            p.v[(y * cw + x) as usize] = (160 - ((y + ti) * 2).rem_euclid(64)) as u8;
+        }
+    }
+    p
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("h264b_{}_{}", std::process::id(), name))
+}
+
+/// Decodes an Annex-B stream with FFmpeg; asserts it reports no error.
+fn ffmpeg_decode(stream: &[u8], w: u32, h: u32, tag: &str) -> Vec<Yuv420> {
+    let input = tmp(&format!("{tag}.h264"));
+    let output = tmp(&format!("{tag}.yuv"));
+    std::fs::write(&input, stream).unwrap();
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&input)
+        .args(["-f", "rawvideo", "-pix_fmt", "yuv420p"])
+        .arg(&output)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        out.status.success() && stderr.trim().is_empty(),
+        "ffmpeg: {stderr}"
+    );
+    let data = std::fs::read(&output).unwrap();
+    let _ = std::fs::remove_file(&input);
+    let _ = std::fs::remove_file(&output);
+    let (ys, cs) = ((w * h) as usize, (w.div_ceil(2) * h.div_ceil(2)) as usize);
+    data.chunks_exact(ys + 2 * cs)
+        .map(|f| Yuv420 {
+            width: w,
+            height: h,
+            y: f[..ys].to_vec(),
+            u: f[ys..ys + cs].to_vec(),
+            v: f[ys + cs..].to_vec(),
+        })
+        .collect()
+}
+
+pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+        .sum::<f64>()
+        / a.len() as f64;
+    if mse == 0.0 {
+        99.0
+    } else {
+        10.0 * (255.0 * 255.0 / mse).log10()
+    }
+}
+
+struct Run {
+    stream: Vec<u8>,
+    coded: Vec<(u64, Option<crate::engine::packet::FrameType>)>,
+}
+
+fn run(enc: &mut BEncoder, pics: &[Yuv420], keys: &[usize]) -> Run {
+    let mut r = Run {
+        stream: Vec::new(),
+        coded: Vec::new(),
+    };
+    let take = |v: Vec<CodedPicture>, r: &mut Run| {
+        for c in v {
+            r.stream.extend_from_slice(&c.coded.parameter_sets);
+            r.stream.extend_from_slice(&c.coded.data);
+            r.coded.push((c.display_index, c.coded.frame_type));
+        }
+    };
+    for (i, p) in pics.iter().enumerate() {
+        let v = enc.encode(p, keys.contains(&i)).unwrap();
+        take(v, &mut r);
+    }
+    let v = enc.flush().unwrap();
+    take(v, &mut r);
+    r
+}
+
+/// Encodes, decodes and checks count, order (PSNR against the picture of
+/// the same display index) and that B pictures are near the anchors.
+fn check(w: u32, h: u32, n: u32, b: u32, keys: &[usize], tag: &str) {
+    if !have_ffmpeg() {
+        return;
+    }
+    let pics: Vec<Yuv420> = (0..n).map(|t| moving_picture(w, h, t)).collect();
+    let mut enc = BEncoder::new(&params(w, h, 28), BLayout::Reordered(b)).unwrap();
+    let r = run(&mut enc, &pics, keys);
+    let mut order: Vec<u64> = r.coded.iter().map(|c| c.0).collect();
+    order.sort_unstable();
+    assert_eq!(
+        order,
+        (0..u64::from(n)).collect::<Vec<_>>(),
+        "each picture coded once"
+    );
+    let decoded = ffmpeg_decode(&r.stream, w, h, tag);
+    assert_eq!(decoded.len(), n as usize, "frame count");
+    let mut anchor = Vec::new();
+    let mut bpic = Vec::new();
+    for (i, d) in decoded.iter().enumerate() {
+        let p = psnr(&d.y, &pics[i].y);
+        // A picture shown out of order would match its neighbour far worse.
+        let wrong = psnr(&d.y, &pics[(i + 1) % pics.len()].y);
+        assert!(
+            p > wrong + 3.0,
+            "{tag}: frame {i} out of order ({p:.1} vs {wrong:.1} dB)"
+        );
+        let ty = r.coded.iter().find(|c| c.0 == i as u64).and_then(|c| c.1);
+        if ty == Some(crate::engine::packet::FrameType::B) {
+            bpic.push(p);
+        } else {
+            anchor.push(p);
+        }
+    }
+    let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    eprintln!(
+        "{tag}: anchors {:.2} dB ({}), B {:.2} dB ({}), {} bytes",
+        avg(&anchor),
+        anchor.len(),
+        avg(&bpic),
+        bpic.len(),
+        r.stream.len()
+    );
+    assert!(avg(&anchor) > 30.0, "{tag}: anchors {:.1} dB", avg(&anchor));
+    if !bpic.is_empty() {
+        assert!(
+            avg(&bpic) > avg(&anchor) - 3.0,
+            "{tag}: B {:.1} dB",
+            avg(&bpic)
+        );
+    }
+}
+
+#[test]
+fn b1_decodes_in_display_order() {
+    check(192, 128, 12, 1, &[], "b1");
+}
+
+#[test]
+fn b3_odd_size_decodes() {
+    check(200, 120, 17, 3, &[], "b3odd");
+}
+
+#[test]
+fn b7_decodes() {
+    check(176, 144, 24, 7, &[], "b7");
+}
+
+#[test]
+fn forced_idr_inside_a_mini_gop() {
+    check(160, 96, 20, 3, &[6, 13], "idr");
+}
+
+#[test]
+fn flush_with_a_partial_mini_gop() {
+    check(160, 96, 10, 3, &[], "flush");
+}
