@@ -65,7 +65,13 @@ pub struct Queue {
 
 /// What happened to the frame the worker took.
 pub enum Outcome {
-    Written,
+    /// `written` pictures reached the output (0 while B pictures wait for
+    /// their anchor, several when an anchor releases them); `lost` held
+    /// pictures belonged to an output that failed before a reconnect.
+    Written {
+        written: u64,
+        lost: u64,
+    },
     EncodeFailed(String),
     WriteFailed(String),
 }
@@ -201,7 +207,10 @@ impl Queue {
     pub fn done(&self, outcome: Outcome) {
         let mut st = self.lock();
         match outcome {
-            Outcome::Written => st.stats.written += 1,
+            Outcome::Written { written, lost } => {
+                st.stats.written += written;
+                st.stats.write_failed += lost;
+            }
             Outcome::EncodeFailed(m) => {
                 st.stats.encode_failed += 1;
                 st.encode_failed = Some(m);
@@ -221,6 +230,13 @@ impl Queue {
         st.discard |= discard;
         self.work.notify_all();
         self.room.notify_all();
+    }
+
+    /// After `take` returned None: should the pictures the engine still
+    /// holds be coded and written? Not after a discard or a failed output.
+    pub fn should_flush(&self) -> bool {
+        let st = self.lock();
+        !st.discard && st.write_failed.is_none()
     }
 
     pub fn is_closing(&self) -> bool {
