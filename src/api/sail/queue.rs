@@ -73,7 +73,12 @@ pub enum Outcome {
         lost: u64,
     },
     EncodeFailed(String),
-    WriteFailed(String),
+    /// A write failed; `lost` pictures (that one and the rest of its batch)
+    /// did not reach the output.
+    WriteFailed {
+        message: String,
+        lost: u64,
+    },
 }
 
 impl Queue {
@@ -215,9 +220,9 @@ impl Queue {
                 st.stats.encode_failed += 1;
                 st.encode_failed = Some(m);
             }
-            Outcome::WriteFailed(m) => {
-                st.stats.write_failed += 1;
-                st.write_failed = Some(m);
+            Outcome::WriteFailed { message, lost } => {
+                st.stats.write_failed += lost;
+                st.write_failed = Some(message);
                 self.room.notify_all();
             }
         }
@@ -294,7 +299,10 @@ mod tests {
         q.done(Outcome::EncodeFailed("x".into()));
         assert_eq!(q.failure().unwrap().0, WriteCode::EncodeFailed);
         assert!(q.failure().is_none());
-        q.done(Outcome::WriteFailed("y".into()));
+        q.done(Outcome::WriteFailed {
+            message: "y".into(),
+            lost: 1,
+        });
         assert_eq!(q.failure().unwrap().0, WriteCode::WriteFailed);
         assert_eq!(q.failure().unwrap().0, WriteCode::WriteFailed);
         q.reconnected();

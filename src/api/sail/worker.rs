@@ -112,6 +112,7 @@ impl Output {
 
     fn write_all(&mut self, coded: Vec<Coded>) -> Outcome {
         let (mut written, mut lost) = (0, 0);
+        let total = coded.len() as u64;
         for c in coded {
             if c.display_index < self.engine_base {
                 // Coded for the output before a reconnect; its references
@@ -123,9 +124,12 @@ impl Output {
                 self.force_key = true;
                 return Outcome::EncodeFailed("the engine produced no data for a frame".into());
             }
-            if let Err(msg) = self.write(c) {
+            if let Err(message) = self.write(c) {
                 self.force_key = true;
-                return Outcome::WriteFailed(msg);
+                return Outcome::WriteFailed {
+                    message,
+                    lost: total - written,
+                };
             }
             written += 1;
         }
