@@ -3,13 +3,19 @@
 //! and slice headers are rewritten for reordering, and `bslice` codes the
 //! pictures between two anchors as non-reference B pictures.
 //!
-//! Display order  I0 B1 B2 P3 B4 B5 P6 …  is coded as  I0 P3 B1 B2 P6 B4 B5 ….
+//! Reordered: display order  I0 B1 B2 P3 B4 B5 P6 …  is coded as
+//! I0 P3 B1 B2 P6 B4 B5 …, each B predicted from the anchors around it.
+//!
+//! Low delay: I0 B1 P2 B3 P4 … in display order, each B predicted from the
+//! two latest anchors (both in the past), so nothing is reordered. openh264
+//! cannot code B pictures, so the anchors stay P pictures: every other
+//! picture is B, not every non-key picture.
 
 use super::bits::push_nal;
 use super::bslice::{encode_b_picture, BSliceParams, RefPic};
 use super::decoder::AnchorDecoder;
 use super::headers::{b_sps, Pps, SliceHeader, Sps};
-use super::H264Encoder;
+use super::Openh264;
 use crate::codec::nal::{h264_type, push_annexb, split_annexb};
 use crate::codec::Coded;
 use crate::codec::VideoEncoder;
@@ -21,15 +27,9 @@ use crate::frame::Yuv420;
 /// B pictures code at the anchors' QP plus this (they are never referenced).
 const B_QP_OFFSET: i32 = 2;
 
-/// One coded picture and its place in display order.
-#[derive(Debug)]
-pub struct CodedPicture {
-    pub coded: Coded,
-    pub display_index: u64,
-}
-
 /// A decoded anchor, ready to predict from.
 struct Anchor {
+    display: u64,
     frame_num: u32,
     qp: i32,
     pic: RefPic,
@@ -41,15 +41,21 @@ pub enum BLayout {
     /// `n` B pictures between anchors, each predicted from the anchor before
     /// and the anchor after it (coding order differs from display order).
     Reordered(u32),
+    /// P anchors and B pictures alternate; a B picture is predicted from the
+    /// latest anchor (list 0) and the one before it (list 1).
+    LowDelay,
 }
 
 pub struct BEncoder {
-    anchors: H264Encoder,
+    anchors: Openh264,
+    layout: BLayout,
     decoder: AnchorDecoder,
     b_frames: u32,
     width: u32,
     height: u32,
     fps: f64,
+    fps_num: u32,
+    fps_den: u32,
     rc: RcMode,
     bitrate: u32,
     /// openh264's SPS and PPS as last written, and the SPS we send instead.
@@ -61,6 +67,8 @@ pub struct BEncoder {
     next_index: u64,
     idr_display: u64,
     last: Option<Anchor>,
+    /// The anchor before `last`, while both are in the DPB.
+    older: Option<Anchor>,
     /// Bits spent on anchors and B pictures since the last rate update.
     anchor_bits: u64,
     b_bits: u64,
@@ -102,7 +110,10 @@ fn pad(pic: &Yuv420) -> Yuv420 {
 
 impl BEncoder {
     pub fn new(p: &EncodeParams, layout: BLayout) -> Result<BEncoder> {
-        let BLayout::Reordered(b_frames) = layout;
+        let b_frames = match layout {
+            BLayout::Reordered(n) => n,
+            BLayout::LowDelay => 1,
+        };
         if !(1..=7).contains(&b_frames) {
             return Err(Error::bad_value(format!(
                 "b_frames {b_frames}: H.264 takes 1 to 7 B pictures between anchors"
@@ -113,14 +124,17 @@ impl BEncoder {
         let mut ap = p.clone();
         ap.width = aligned(p.width);
         ap.height = aligned(p.height);
-        let anchors = H264Encoder::with_anchor_settings(&ap, b_frames + 1)?;
+        let anchors = Openh264::with_anchor_settings(&ap, b_frames + 1)?;
         Ok(BEncoder {
             anchors,
+            layout,
             decoder: AnchorDecoder::new()?,
             b_frames,
             width: p.width,
             height: p.height,
             fps,
+            fps_num: p.fps_num,
+            fps_den: p.fps_den,
             rc: p.rc,
             bitrate: p.bitrate,
             sps: None,
@@ -130,6 +144,7 @@ impl BEncoder {
             next_index: 0,
             idr_display: 0,
             last: None,
+            older: None,
             anchor_bits: 0,
             b_bits: 0,
             b_count: 0,
@@ -137,18 +152,53 @@ impl BEncoder {
         })
     }
 
-    /// Pictures coding order runs ahead of display order by (flat B: one).
-    pub fn reorder_delay(&self) -> u32 {
-        1
-    }
-
-    pub fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<CodedPicture>> {
+    fn check_picture(&self, pic: &Yuv420) -> Result<()> {
+        let (w, h) = (pic.width as usize, pic.height as usize);
+        let c = pic.c_width() * h.div_ceil(2);
         if pic.width != self.width || pic.height != self.height {
             return Err(Error::invalid_arg(format!(
                 "picture is {}x{} but the encoder was opened for {}x{}",
                 pic.width, pic.height, self.width, self.height
             )));
         }
+        if pic.y.len() < w * h || pic.u.len() < c || pic.v.len() < c {
+            return Err(Error::invalid_arg(
+                "picture planes are shorter than its size",
+            ));
+        }
+        Ok(())
+    }
+
+    fn encode_low_delay(&mut self, index: u64, pic: &Yuv420) -> Result<Vec<Coded>> {
+        let last_was_anchor = self.last.as_ref().is_some_and(|a| a.display + 1 == index);
+        if !last_was_anchor {
+            return Ok(vec![self.code_anchor(index, pic, false)?]);
+        }
+        let (Some(l0), Some(sps), Some(pps)) = (&self.last, &self.new_sps, &self.pps) else {
+            return Err(Error::invalid_state("B picture before any anchor"));
+        };
+        let l1 = self.older.as_ref().unwrap_or(l0);
+        let qp = ((l0.qp + l1.qp + 1) / 2 + B_QP_OFFSET).clamp(0, 51);
+        let coded = code_b(pic, index, l0, l1, sps, pps, self.idr_display, qp);
+        self.b_bits += coded.data.len() as u64 * 8;
+        self.b_count += 1;
+        self.update_rate()?;
+        Ok(vec![coded])
+    }
+}
+
+impl VideoEncoder for BEncoder {
+    /// Pictures coding order runs ahead of display order by: one with
+    /// anchors coded before the B pictures they close, none for low delay.
+    fn reorder_delay(&self) -> u32 {
+        match self.layout {
+            BLayout::Reordered(_) => 1,
+            BLayout::LowDelay => 0,
+        }
+    }
+
+    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<Coded>> {
+        self.check_picture(pic)?;
         let index = self.next_index;
         self.next_index += 1;
         let padded = pad(pic);
@@ -158,6 +208,9 @@ impl BEncoder {
             out.push(self.code_anchor(index, &padded, true)?);
             return Ok(out);
         }
+        if self.layout == BLayout::LowDelay {
+            return self.encode_low_delay(index, &padded);
+        }
         self.held.push((index, padded));
         if self.held.len() > self.b_frames as usize {
             self.close_held(&mut out)?;
@@ -165,13 +218,13 @@ impl BEncoder {
         Ok(out)
     }
 
-    pub fn flush(&mut self) -> Result<Vec<CodedPicture>> {
+    fn flush(&mut self) -> Result<Vec<Coded>> {
         let mut out = Vec::new();
         self.close_held(&mut out)?;
         Ok(out)
     }
 
-    pub fn set_bitrate(&mut self, bps: u32) -> Result<()> {
+    fn set_bitrate(&mut self, bps: u32) -> Result<()> {
         self.bitrate = bps;
         self.anchors.set_bitrate(bps)?;
         self.anchor_bits = 0;
@@ -181,59 +234,32 @@ impl BEncoder {
         Ok(())
     }
 
-    pub fn set_qp(&mut self, qp: u8) -> Result<()> {
+    fn set_qp(&mut self, qp: u8) -> Result<()> {
         self.anchors.set_qp(qp)
     }
+}
 
+impl BEncoder {
     /// Codes the last held picture as a P anchor, then the others as B
     /// pictures between the previous anchor and it.
-    fn close_held(&mut self, out: &mut Vec<CodedPicture>) -> Result<()> {
+    fn close_held(&mut self, out: &mut Vec<Coded>) -> Result<()> {
         let Some((index, pic)) = self.held.pop() else {
             return Ok(());
         };
-        let prev = self
-            .last
-            .take()
-            .ok_or_else(|| Error::invalid_state("B pictures held without an anchor"))?;
-        let anchor = self.code_anchor(index, &pic, false)?;
-        out.push(anchor);
-        let next = self
-            .last
-            .as_ref()
-            .ok_or_else(|| Error::invalid_state("anchor missing after coding it"))?;
-        let (Some(sps), Some(pps)) = (&self.new_sps, &self.pps) else {
-            return Err(Error::invalid_state("B pictures before any parameter set"));
+        out.push(self.code_anchor(index, &pic, false)?);
+        let (Some(next), Some(prev), Some(sps), Some(pps)) =
+            (&self.last, &self.older, &self.new_sps, &self.pps)
+        else {
+            return Err(Error::invalid_state("B pictures held without two anchors"));
         };
         let qp = ((prev.qp + next.qp + 1) / 2 + B_QP_OFFSET).clamp(0, 51);
         for (b_index, b_pic) in self.held.drain(..) {
-            let params = BSliceParams {
-                pps_id: pps.pps_id,
-                log2_max_frame_num: sps.log2_max_frame_num,
-                frame_num: (next.frame_num + 1) % (1 << sps.log2_max_frame_num),
-                log2_max_poc_lsb: sps.log2_max_poc_lsb,
-                poc_lsb: poc_lsb(b_index, self.idr_display, sps),
-                pic_init_qp: pps.pic_init_qp,
-                chroma_qp_offset: pps.chroma_qp_index_offset,
-                deblocking_control_present: pps.deblocking_control_present,
-                qp,
-            };
-            let rbsp = encode_b_picture(&b_pic, &prev.pic, &next.pic, &params);
-            let mut data = Vec::with_capacity(rbsp.len() + 16);
-            push_nal(&mut data, &rbsp);
-            self.b_bits += data.len() as u64 * 8;
+            let coded = code_b(&b_pic, b_index, prev, next, sps, pps, self.idr_display, qp);
+            self.b_bits += coded.data.len() as u64 * 8;
             self.b_count += 1;
-            out.push(CodedPicture {
-                coded: Coded {
-                    data,
-                    parameter_sets: Vec::new(),
-                    keyframe: false,
-                    frame_type: Some(FrameType::B),
-                },
-                display_index: b_index,
-            });
+            out.push(coded);
         }
-        self.update_rate()?;
-        Ok(())
+        self.update_rate()
     }
 
     /// openh264 only sees the anchors; tell it the bits left for them once
@@ -256,8 +282,12 @@ impl BEncoder {
     }
 
     /// Codes one anchor with openh264, decodes it, rewrites its headers.
-    fn code_anchor(&mut self, index: u64, pic: &Yuv420, idr: bool) -> Result<CodedPicture> {
-        let coded = self.anchors.encode(pic, idr)?;
+    fn code_anchor(&mut self, index: u64, pic: &Yuv420, idr: bool) -> Result<Coded> {
+        let coded = self
+            .anchors
+            .encode(pic, idr)?
+            .pop()
+            .ok_or_else(|| Error::backend("openh264 returned no anchor picture"))?;
         let mut whole = coded.parameter_sets.clone();
         whole.extend_from_slice(&coded.data);
         let decoded = self.decoder.decode(&whole)?;
@@ -269,7 +299,9 @@ impl BEncoder {
             match h264_type(unit) {
                 7 => {
                     let old = Sps::parse(unit)?;
-                    let new = b_sps(&old, self.width, self.height, self.fps, 1)?;
+                    let reorder = self.reorder_delay();
+                    let fps = (self.fps_num, self.fps_den);
+                    let new = b_sps(&old, self.width, self.height, fps, reorder)?;
                     push_nal(&mut parameter_sets, &new.to_rbsp());
                     self.sps = Some(old);
                     self.new_sps = Some(new);
@@ -307,19 +339,63 @@ impl BEncoder {
         let h = first.ok_or_else(|| Error::backend("openh264 wrote an anchor without slices"))?;
         self.anchor_bits += data.len() as u64 * 8;
         self.anchor_count += 1;
+        // An IDR empties the DPB; otherwise the sliding window keeps the
+        // previous anchor beside the new one.
+        self.older = if coded.keyframe {
+            None
+        } else {
+            self.last.take()
+        };
         self.last = Some(Anchor {
+            display: index,
             frame_num: h.frame_num,
             qp: h.qp(pps),
             pic: RefPic::new(&decoded),
         });
-        Ok(CodedPicture {
-            coded: Coded {
-                data,
-                parameter_sets,
-                ..coded
-            },
+        Ok(Coded {
+            data,
+            parameter_sets,
             display_index: index,
+            ..coded
         })
+    }
+}
+
+/// Codes one non-reference B picture predicted from `l0` and `l1`.
+#[allow(clippy::too_many_arguments)]
+fn code_b(
+    pic: &Yuv420,
+    index: u64,
+    l0: &Anchor,
+    l1: &Anchor,
+    sps: &Sps,
+    pps: &Pps,
+    idr_display: u64,
+    qp: i32,
+) -> Coded {
+    // The latest anchor is the reference picture with the highest frame_num.
+    let latest = if l0.display > l1.display { l0 } else { l1 };
+    let params = BSliceParams {
+        pps_id: pps.pps_id,
+        log2_max_frame_num: sps.log2_max_frame_num,
+        // A non-reference picture after a reference one takes PrevRefFrameNum + 1.
+        frame_num: (latest.frame_num + 1) % (1 << sps.log2_max_frame_num),
+        log2_max_poc_lsb: sps.log2_max_poc_lsb,
+        poc_lsb: poc_lsb(index, idr_display, sps),
+        pic_init_qp: pps.pic_init_qp,
+        chroma_qp_offset: pps.chroma_qp_index_offset,
+        deblocking_control_present: pps.deblocking_control_present,
+        qp,
+    };
+    let rbsp = encode_b_picture(pic, &l0.pic, &l1.pic, &params);
+    let mut data = Vec::with_capacity(rbsp.len() + 16);
+    push_nal(&mut data, &rbsp);
+    Coded {
+        data,
+        parameter_sets: Vec::new(),
+        keyframe: false,
+        frame_type: Some(FrameType::B),
+        display_index: index,
     }
 }
 

@@ -370,7 +370,15 @@ pub fn min_level(mbs: u32, fps: f64, dpb_frames: u32) -> u32 {
 pub const LOG2_MAX_POC_LSB: u32 = 16;
 
 /// The SPS for a stream with B pictures, derived from openh264's.
-pub fn b_sps(old: &Sps, width: u32, height: u32, fps: f64, reorder_frames: u32) -> Result<Sps> {
+/// `fps` is (numerator, denominator); it goes into the VUI timing so that
+/// demuxers without decode timestamps (MPEG-TS) need not guess the rate.
+pub fn b_sps(
+    old: &Sps,
+    width: u32,
+    height: u32,
+    fps: (u32, u32),
+    reorder_frames: u32,
+) -> Result<Sps> {
     if old.width_mbs * 16 < width || old.height_mbs * 16 < height {
         return Err(unsupported("an SPS smaller than the picture"));
     }
@@ -378,10 +386,18 @@ pub fn b_sps(old: &Sps, width: u32, height: u32, fps: f64, reorder_frames: u32) 
     let mbs = old.width_mbs * old.height_mbs;
     let crop_r = (old.width_mbs * 16 - width) / 2;
     let crop_b = (old.height_mbs * 16 - height) / 2;
+    let (num, den) = (fps.0.max(1), fps.1.max(1));
+    let mut vui = old.vui.clone().unwrap_or_default();
+    if vui.timing.is_none() && num <= u32::MAX / 2 {
+        // A frame lasts two field ticks: time_scale / (2 · num_units_in_tick) = fps.
+        vui.timing = Some((den, 2 * num, true));
+    }
     Ok(Sps {
         profile_idc: 77,
         constraint_flags: 0,
-        level_idc: old.level_idc.max(min_level(mbs, fps, max_dec)),
+        level_idc: old
+            .level_idc
+            .max(min_level(mbs, f64::from(num) / f64::from(den), max_dec)),
         poc_type: 0,
         log2_max_poc_lsb: LOG2_MAX_POC_LSB,
         delta_pic_order_always_zero: false,
@@ -389,6 +405,7 @@ pub fn b_sps(old: &Sps, width: u32, height: u32, fps: f64, reorder_frames: u32) 
         gaps_allowed: false,
         crop: (crop_r > 0 || crop_b > 0).then_some([0, crop_r, 0, crop_b]),
         reorder: Some((reorder_frames, max_dec)),
+        vui: Some(vui),
         ..old.clone()
     })
 }

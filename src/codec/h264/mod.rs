@@ -17,7 +17,7 @@ mod tests;
 use super::nal::{h264_type, push_annexb, split_annexb};
 use super::{Coded, VideoEncoder};
 use crate::engine::packet::FrameType;
-use crate::engine::params::{EncodeParams, Profile, RcMode};
+use crate::engine::params::{EncodeParams, GopShape, Profile, RcMode};
 use crate::error::{Error, Result};
 use crate::frame::Yuv420;
 
@@ -34,7 +34,61 @@ type ForceIntraFn = unsafe extern "C" fn(*mut oh::ISVCEncoder, bool) -> c_int;
 type SetOptionFn =
     unsafe extern "C" fn(*mut oh::ISVCEncoder, oh::ENCODER_OPTION, *mut c_void) -> c_int;
 
-pub struct H264Encoder {
+/// The H.264 engine: openh264 alone for I/P streams, or openh264 anchors
+/// with libvenc's own B pictures between them (`gop`).
+pub struct H264Encoder(Engine);
+
+enum Engine {
+    IpOnly(Openh264),
+    B(Box<gop::BEncoder>),
+}
+
+impl H264Encoder {
+    pub fn new(p: &EncodeParams) -> Result<H264Encoder> {
+        Ok(H264Encoder(match p.gop_shape {
+            GopShape::IpOnly => Engine::IpOnly(Openh264::new(p)?),
+            GopShape::Reordered { b_frames } => Engine::B(Box::new(gop::BEncoder::new(
+                p,
+                gop::BLayout::Reordered(u32::from(b_frames)),
+            )?)),
+            GopShape::LowDelayB => {
+                Engine::B(Box::new(gop::BEncoder::new(p, gop::BLayout::LowDelay)?))
+            }
+        }))
+    }
+
+    fn engine(&mut self) -> &mut dyn VideoEncoder {
+        match &mut self.0 {
+            Engine::IpOnly(e) => e,
+            Engine::B(e) => &mut **e,
+        }
+    }
+}
+
+impl VideoEncoder for H264Encoder {
+    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<Coded>> {
+        self.engine().encode(pic, force_key)
+    }
+    fn flush(&mut self) -> Result<Vec<Coded>> {
+        self.engine().flush()
+    }
+    fn reorder_delay(&self) -> u32 {
+        match &self.0 {
+            Engine::IpOnly(e) => e.reorder_delay(),
+            Engine::B(e) => e.reorder_delay(),
+        }
+    }
+    fn set_bitrate(&mut self, bps: u32) -> Result<()> {
+        self.engine().set_bitrate(bps)
+    }
+    fn set_qp(&mut self, qp: u8) -> Result<()> {
+        self.engine().set_qp(qp)
+    }
+}
+
+/// openh264's encoder: the whole engine for I/P streams, the anchors' coder
+/// with B pictures.
+pub struct Openh264 {
     raw: *mut oh::ISVCEncoder,
     encode_frame: EncodeFrameFn,
     force_intra: ForceIntraFn,
@@ -50,7 +104,7 @@ pub struct H264Encoder {
 
 // SAFETY: the openh264 encoder instance is owned exclusively by this value and
 // is only used through `&mut self`; openh264 keeps no thread affinity.
-unsafe impl Send for H264Encoder {}
+unsafe impl Send for Openh264 {}
 
 fn check_size(width: u32, height: u32) -> Result<()> {
     if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
@@ -72,8 +126,8 @@ fn check_size(width: u32, height: u32) -> Result<()> {
     Ok(())
 }
 
-impl H264Encoder {
-    pub fn new(p: &EncodeParams) -> Result<H264Encoder> {
+impl Openh264 {
+    pub fn new(p: &EncodeParams) -> Result<Openh264> {
         Self::with_settings(p, |_| {})
     }
 
@@ -81,7 +135,7 @@ impl H264Encoder {
     /// sees one picture in `period`: CAVLC (the B writer is CAVLC and the
     /// stream has one entropy mode), IDRs only when forced, its frame rate
     /// and a first bitrate share scaled to the anchors.
-    fn with_anchor_settings(p: &EncodeParams, period: u32) -> Result<H264Encoder> {
+    fn with_anchor_settings(p: &EncodeParams, period: u32) -> Result<Openh264> {
         Self::with_settings(p, |params| {
             let period = period.max(1) as f32;
             // Until measured, assume a B picture costs half an anchor.
@@ -100,7 +154,7 @@ impl H264Encoder {
     fn with_settings(
         p: &EncodeParams,
         tweak: impl FnOnce(&mut oh::SEncParamExt),
-    ) -> Result<H264Encoder> {
+    ) -> Result<Openh264> {
         check_size(p.width, p.height)?;
         let mut raw: *mut oh::ISVCEncoder = ptr::null_mut();
         // SAFETY: WelsCreateSVCEncoder writes a new instance pointer into `raw`.
@@ -177,7 +231,7 @@ impl H264Encoder {
                 (&mut format as *mut c_int).cast(),
             )
         };
-        Ok(H264Encoder {
+        Ok(Openh264 {
             raw,
             encode_frame,
             force_intra,
@@ -279,7 +333,7 @@ fn fill_params(params: &mut oh::SEncParamExt, p: &EncodeParams) {
     params.bUseLoadBalancing = false;
 }
 
-impl VideoEncoder for H264Encoder {
+impl VideoEncoder for Openh264 {
     fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<Coded>> {
         if pic.width != self.width || pic.height != self.height {
             return Err(Error::invalid_arg(format!(
@@ -421,7 +475,7 @@ fn collect(info: &oh::SFrameBSInfo) -> Result<Coded> {
     Ok(coded)
 }
 
-impl Drop for H264Encoder {
+impl Drop for Openh264 {
     fn drop(&mut self) {
         // SAFETY: `self.raw` came from WelsCreateSVCEncoder; Uninitialize then
         // destroy, and it is never used again.

@@ -1,8 +1,9 @@
 //! B-picture streams checked by FFmpeg, the reference decoder (tests are
 //! skipped with a message when `ffmpeg` is not in PATH).
 
-use super::gop::{BEncoder, BLayout, CodedPicture};
+use super::gop::{BEncoder, BLayout};
 use crate::api::native::Config;
+use crate::codec::{Coded, VideoEncoder};
 use crate::engine::params::EncodeParams;
 use crate::frame::Yuv420;
 use std::process::Command;
@@ -120,11 +121,11 @@ fn run(enc: &mut BEncoder, pics: &[Yuv420], keys: &[usize]) -> Run {
         stream: Vec::new(),
         coded: Vec::new(),
     };
-    let take = |v: Vec<CodedPicture>, r: &mut Run| {
+    let take = |v: Vec<Coded>, r: &mut Run| {
         for c in v {
-            r.stream.extend_from_slice(&c.coded.parameter_sets);
-            r.stream.extend_from_slice(&c.coded.data);
-            r.coded.push((c.display_index, c.coded.frame_type));
+            r.stream.extend_from_slice(&c.parameter_sets);
+            r.stream.extend_from_slice(&c.data);
+            r.coded.push((c.display_index, c.frame_type));
         }
     };
     for (i, p) in pics.iter().enumerate() {
@@ -138,13 +139,21 @@ fn run(enc: &mut BEncoder, pics: &[Yuv420], keys: &[usize]) -> Run {
 
 /// Encodes, decodes and checks count, order (PSNR against the picture of
 /// the same display index) and that B pictures are near the anchors.
-fn check(w: u32, h: u32, n: u32, b: u32, keys: &[usize], tag: &str) {
+fn check(w: u32, h: u32, n: u32, layout: BLayout, keys: &[usize], tag: &str) {
     if !have_ffmpeg() {
         return;
     }
     let pics: Vec<Yuv420> = (0..n).map(|t| moving_picture(w, h, t)).collect();
-    let mut enc = BEncoder::new(&params(w, h, 28), BLayout::Reordered(b)).unwrap();
+    let mut enc = BEncoder::new(&params(w, h, 28), layout).unwrap();
     let r = run(&mut enc, &pics, keys);
+    if layout == BLayout::LowDelay {
+        let order: Vec<u64> = r.coded.iter().map(|c| c.0).collect();
+        assert_eq!(
+            order,
+            (0..u64::from(n)).collect::<Vec<_>>(),
+            "low delay reorders nothing"
+        );
+    }
     let mut order: Vec<u64> = r.coded.iter().map(|c| c.0).collect();
     order.sort_unstable();
     assert_eq!(
@@ -192,25 +201,108 @@ fn check(w: u32, h: u32, n: u32, b: u32, keys: &[usize], tag: &str) {
 
 #[test]
 fn b1_decodes_in_display_order() {
-    check(192, 128, 12, 1, &[], "b1");
+    check(192, 128, 12, BLayout::Reordered(1), &[], "b1");
 }
 
 #[test]
 fn b3_odd_size_decodes() {
-    check(200, 120, 17, 3, &[], "b3odd");
+    check(200, 120, 17, BLayout::Reordered(3), &[], "b3odd");
 }
 
 #[test]
 fn b7_decodes() {
-    check(176, 144, 24, 7, &[], "b7");
+    check(176, 144, 24, BLayout::Reordered(7), &[], "b7");
 }
 
 #[test]
 fn forced_idr_inside_a_mini_gop() {
-    check(160, 96, 20, 3, &[6, 13], "idr");
+    check(160, 96, 20, BLayout::Reordered(3), &[6, 13], "idr");
 }
 
 #[test]
 fn flush_with_a_partial_mini_gop() {
-    check(160, 96, 10, 3, &[], "flush");
+    check(160, 96, 10, BLayout::Reordered(3), &[], "flush");
+}
+
+#[test]
+fn low_delay_b_keeps_display_order() {
+    check(200, 120, 15, BLayout::LowDelay, &[9], "lowdelay");
+}
+
+/// Bitrate, PSNR-Y and speed on a real clip (`VENC_CLIP=path WxH`, I420):
+/// `cargo test --release --lib h264::tests::measure_clip -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_clip() {
+    let Ok(spec) = std::env::var("VENC_CLIP") else {
+        eprintln!("set VENC_CLIP=\"path WxH [frames]\"");
+        return;
+    };
+    let mut it = spec.split_whitespace();
+    let path = it.next().unwrap();
+    let (w, h) = it.next().unwrap().split_once('x').unwrap();
+    let (w, h): (u32, u32) = (w.parse().unwrap(), h.parse().unwrap());
+    let frames: usize = it.next().map_or(60, |n| n.parse().unwrap());
+    let qp: u8 = std::env::var("VENC_QP").map_or(30, |q| q.parse().unwrap());
+    let data = std::fs::read(path).unwrap();
+    let fs = (w * h * 3 / 2) as usize;
+    let pics: Vec<Yuv420> = data
+        .chunks_exact(fs)
+        .take(frames)
+        .map(|f| Yuv420 {
+            width: w,
+            height: h,
+            y: f[..(w * h) as usize].to_vec(),
+            u: f[(w * h) as usize..(w * h * 5 / 4) as usize].to_vec(),
+            v: f[(w * h * 5 / 4) as usize..].to_vec(),
+        })
+        .collect();
+    for shape in ["0", "1", "3", "lowdelay"] {
+        let mut c = Config::default();
+        for (k, v) in [
+            ("codec", "h264".to_string()),
+            ("width", w.to_string()),
+            ("height", h.to_string()),
+            ("rc", "cqp".to_string()),
+            ("qp", qp.to_string()),
+            ("threads", "1".to_string()),
+            ("bframes", shape.to_string()),
+        ] {
+            c.set(k, &v).unwrap();
+        }
+        let mut enc = super::H264Encoder::new(&c.to_params().unwrap()).unwrap();
+        let mut stream = Vec::new();
+        let t0 = std::time::Instant::now();
+        for (i, p) in pics.iter().enumerate() {
+            for c in enc.encode(p, i == 0).unwrap() {
+                if std::env::var("VENC_VERBOSE").is_ok() {
+                    eprintln!(
+                        "  {} {:?} {} bytes",
+                        c.display_index,
+                        c.frame_type,
+                        c.data.len()
+                    );
+                }
+                stream.extend_from_slice(&c.parameter_sets);
+                stream.extend_from_slice(&c.data);
+            }
+        }
+        for c in enc.flush().unwrap() {
+            stream.extend_from_slice(&c.data);
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let decoded = ffmpeg_decode(&stream, w, h, &format!("measure{shape}"));
+        assert_eq!(decoded.len(), pics.len());
+        let p = decoded
+            .iter()
+            .zip(&pics)
+            .map(|(d, s)| psnr(&d.y, &s.y))
+            .sum::<f64>()
+            / pics.len() as f64;
+        let kbps = stream.len() as f64 * 8.0 * 30.0 / pics.len() as f64 / 1000.0;
+        eprintln!(
+            "bframes={shape:8} qp {qp}: {kbps:8.0} kbit/s at 30 fps, PSNR-Y {p:.2} dB, {:.1} fps",
+            pics.len() as f64 / secs
+        );
+    }
 }
