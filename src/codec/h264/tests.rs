@@ -38,11 +38,17 @@ fn params(w: u32, h: u32, qp: u8) -> EncodeParams {
 /// A moving, textured test picture: a diagonal gradient panning right and
 /// down, a square moving the other way, and smooth chroma.
 pub fn moving_picture(w: u32, h: u32, t: u32) -> Yuv420 {
+    moving_picture_at(w, h, t, t)
+}
+
+/// Like `moving_picture`, with the background panned by `pan` steps.
+fn moving_picture_at(w: u32, h: u32, t: u32, pan: u32) -> Yuv420 {
     let mut p = Yuv420::new(w, h);
     let (wi, hi, ti) = (w as i32, h as i32, t as i32);
+    let pi = pan as i32;
     for y in 0..hi {
         for x in 0..wi {
-            let (sx, sy) = (x - 3 * ti, y - 2 * ti);
+            let (sx, sy) = (x - 3 * pi, y - 2 * pi);
             let mut v = 64 + ((sx * 3 + sy * 2).rem_euclid(128)) + ((sx / 8 + sy / 8) & 1) * 40;
             let (qx, qy) = (wi - 40 - 2 * ti, 20 + ti);
             if x >= qx && x < qx + 24 && y >= qy && y < qy + 24 {
@@ -54,8 +60,8 @@ pub fn moving_picture(w: u32, h: u32, t: u32) -> Yuv420 {
     let cw = p.c_width() as i32;
     for y in 0..(hi + 1) / 2 {
         for x in 0..cw {
-            p.u[(y * cw + x) as usize] = (96 + ((x - ti) * 2).rem_euclid(64)) as u8;
-            p.v[(y * cw + x) as usize] = (160 - ((y + ti) * 2).rem_euclid(64)) as u8;
+            p.u[(y * cw + x) as usize] = (96 + ((x - pi) * 2).rem_euclid(64)) as u8;
+            p.v[(y * cw + x) as usize] = (160 - ((y + pi) * 2).rem_euclid(64)) as u8;
         }
     }
     p
@@ -113,12 +119,15 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
 
 struct Run {
     stream: Vec<u8>,
+    /// Bytes of each coded picture and whether it is a B picture.
+    sizes: Vec<(usize, bool)>,
     coded: Vec<(u64, Option<crate::engine::packet::FrameType>)>,
 }
 
 fn run(enc: &mut BEncoder, pics: &[Yuv420], keys: &[usize]) -> Run {
     let mut r = Run {
         stream: Vec::new(),
+        sizes: Vec::new(),
         coded: Vec::new(),
     };
     let take = |v: Vec<Coded>, r: &mut Run| {
@@ -126,6 +135,8 @@ fn run(enc: &mut BEncoder, pics: &[Yuv420], keys: &[usize]) -> Run {
             r.stream.extend_from_slice(&c.parameter_sets);
             r.stream.extend_from_slice(&c.data);
             r.coded.push((c.display_index, c.frame_type));
+            let is_b = c.frame_type == Some(crate::engine::packet::FrameType::B);
+            r.sizes.push((c.data.len(), is_b));
         }
     };
     for (i, p) in pics.iter().enumerate() {
@@ -305,4 +316,32 @@ fn measure_clip() {
             pics.len() as f64 / secs
         );
     }
+}
+
+/// A still background with one moving square: B_Skip and B_Direct carry
+/// most macroblocks, and FFmpeg must agree with our direct prediction.
+#[test]
+fn still_background_skips() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let (w, h, n) = (192, 128, 13);
+    let pics: Vec<Yuv420> = (0..n).map(|t| moving_picture_at(w, h, t, 0)).collect();
+    let mut enc = BEncoder::new(&params(w, h, 28), BLayout::Reordered(3)).unwrap();
+    let r = run(&mut enc, &pics, &[]);
+    let decoded = ffmpeg_decode(&r.stream, w, h, "still");
+    assert_eq!(decoded.len(), n as usize);
+    for (i, d) in decoded.iter().enumerate() {
+        let p = psnr(&d.y, &pics[i].y);
+        assert!(p > 34.0, "frame {i}: {p:.1} dB");
+    }
+    let b_bytes: usize = r.sizes.iter().filter(|s| s.1).map(|s| s.0).sum();
+    let b_count = r.sizes.iter().filter(|s| s.1).count();
+    // 96 macroblocks, all but the few around the square skipped (without
+    // skipping, each would cost at least 7 bits: 84 bytes).
+    assert!(
+        b_bytes / b_count < 140,
+        "{} bytes per B picture",
+        b_bytes / b_count
+    );
 }

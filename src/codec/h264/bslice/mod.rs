@@ -1,7 +1,10 @@
 //! libvenc's own B slices (CAVLC, Main profile) between two anchors coded by
 //! openh264. Every macroblock is B_L0_16x16, B_L1_16x16 or B_Bi_16x16 with
-//! one reference per list; the pictures are never referenced, so no
-//! reconstruction is kept: the decoder's deblocking only affects what it shows.
+//! one reference per list, or B_Skip / B_Direct_16x16 where spatial direct
+//! prediction gives zero vectors (only then is it independent of the
+//! co-located anchor's motion, which openh264 does not tell us). The
+//! pictures are never referenced, so no reconstruction is kept: the
+//! decoder's deblocking only affects what it shows.
 
 mod cavlc;
 mod mc;
@@ -33,6 +36,7 @@ pub struct BSliceParams {
 type MbMotion = [Option<(i32, i32)>; 2];
 
 /// mb_type values of Table 7-14 for the three 16x16 predictions.
+const MB_DIRECT: u32 = 0;
 const MB_L0: u32 = 1;
 const MB_L1: u32 = 2;
 const MB_BI: u32 = 3;
@@ -58,6 +62,9 @@ pub fn encode_b_picture(src: &Yuv420, l0: &RefPic, l1: &RefPic, p: &BSliceParams
             };
             mb.code(&mut st, &mut w);
         }
+    }
+    if st.skip_run > 0 {
+        w.ue(st.skip_run);
     }
     w.finish()
 }
@@ -92,6 +99,8 @@ struct PictureState {
     /// TotalCoeff of each chroma AC 4x4 block per component.
     chroma_nz: [Vec<u8>; 2],
     lambda: i32,
+    /// Skipped macroblocks not yet written (mb_skip_run).
+    skip_run: u32,
 }
 
 impl PictureState {
@@ -102,6 +111,7 @@ impl PictureState {
             luma_nz: vec![0; mbw * mbh * 16],
             chroma_nz: [vec![0; mbw * mbh * 4], vec![0; mbw * mbh * 4]],
             lambda: lambda_sad(qp),
+            skip_run: 0,
         }
     }
 
@@ -135,6 +145,43 @@ impl PictureState {
             median(v[0].0, v[1].0, v[2].0),
             median(v[0].1, v[1].1, v[2].1),
         )
+    }
+}
+
+impl PictureState {
+    /// Spatial direct prediction (8.4.1.2.2) when it does not depend on the
+    /// co-located picture: each list is used if a neighbour uses it (all our
+    /// references have refIdx 0), or both with zero vectors if none does; its
+    /// vector is the 16x16 prediction, which colZeroFlag may replace by zero,
+    /// so only zero predictions are taken.
+    fn direct(&self, mbx: usize, mby: usize) -> Option<MbMotion> {
+        let get = |x: usize, y: usize| self.motion[y * self.mbw + x];
+        let mut neighbours = Vec::with_capacity(3);
+        if mbx > 0 {
+            neighbours.push(get(mbx - 1, mby));
+        }
+        if mby > 0 {
+            neighbours.push(get(mbx, mby - 1));
+            if mbx + 1 < self.mbw {
+                neighbours.push(get(mbx + 1, mby - 1));
+            } else if mbx > 0 {
+                neighbours.push(get(mbx - 1, mby - 1));
+            }
+        }
+        let used = [0, 1].map(|l| neighbours.iter().any(|n| n[l].is_some()));
+        if !used[0] && !used[1] {
+            return Some([Some((0, 0)), Some((0, 0))]);
+        }
+        let mut out: MbMotion = [None, None];
+        for list in 0..2 {
+            if used[list] {
+                if self.mvp(mbx, mby, list) != (0, 0) {
+                    return None;
+                }
+                out[list] = Some((0, 0));
+            }
+        }
+        Some(out)
     }
 }
 
@@ -268,30 +315,62 @@ impl MbCoder<'_> {
         let mvp0 = st.mvp(self.mbx, self.mby, 0);
         let mvp1 = st.mvp(self.mbx, self.mby, 1);
         let cbi = sad(&src, &pbi) + st.lambda * (mv_bits(mv0, mvp0) + mv_bits(mv1, mvp1) + 2);
-        let (mb_type, motion, pred) = if cbi <= c0 && cbi <= c1 {
+        let (mut mb_type, mut motion, mut pred) = if cbi <= c0 && cbi <= c1 {
             (MB_BI, [Some(mv0), Some(mv1)], pbi)
         } else if c0 <= c1 {
             (MB_L0, [Some(mv0), None], p0)
         } else {
             (MB_L1, [None, Some(mv1)], p1)
         };
+        if let Some(direct) = st.direct(self.mbx, self.mby) {
+            let pd = self.luma_pred(&direct);
+            // mb_type ue(0) is one bit against 3 or 5 plus the vectors.
+            if sad(&src, &pd) + st.lambda <= c0.min(c1).min(cbi) {
+                (mb_type, motion, pred) = (MB_DIRECT, direct, pd);
+            }
+        }
         let chroma = self.chroma_pred(&motion);
         let res = self.residual(&src, &pred, &chroma);
 
-        w.ue(0); // mb_skip_run
-        w.ue(mb_type);
-        for (list, mvp) in [(0, mvp0), (1, mvp1)] {
-            if let Some(mv) = motion[list] {
-                w.se(mv.0 - mvp.0);
-                w.se(mv.1 - mvp.1);
-            }
-        }
         let cbp = res.cbp();
-        let code = INTER_CBP.iter().position(|&c| c == cbp).unwrap_or(0);
-        w.ue(code as u32);
         let i = self.mby * st.mbw + self.mbx;
         st.motion[i] = motion;
+        if mb_type == MB_DIRECT && cbp == 0 {
+            // B_Skip: direct prediction, no residual.
+            st.skip_run += 1;
+            self.write_residual(st, w, &res, 0);
+            return;
+        }
+        w.ue(st.skip_run);
+        st.skip_run = 0;
+        w.ue(mb_type);
+        if mb_type != MB_DIRECT {
+            for (list, mvp) in [(0, mvp0), (1, mvp1)] {
+                if let Some(mv) = motion[list] {
+                    w.se(mv.0 - mvp.0);
+                    w.se(mv.1 - mvp.1);
+                }
+            }
+        }
+        let code = INTER_CBP.iter().position(|&c| c == cbp).unwrap_or(0);
+        w.ue(code as u32);
         self.write_residual(st, w, &res, cbp);
+    }
+
+    /// Luma prediction of a 16x16 macroblock: one list, or the rounded average.
+    fn luma_pred(&self, motion: &MbMotion) -> [u8; 256] {
+        let mut preds = motion.iter().zip(self.refs).filter_map(|(mv, r)| {
+            mv.map(|mv| {
+                let mut p = [0u8; 256];
+                r.luma16(self.bx(), self.by(), mv, &mut p);
+                p
+            })
+        });
+        let a = preds.next().unwrap_or([128; 256]);
+        match preds.next() {
+            Some(b) => average(&a, &b),
+            None => a,
+        }
     }
 
     fn chroma_pred(&self, motion: &MbMotion) -> [[u8; 64]; 2] {
