@@ -72,6 +72,11 @@ pub struct BEncoder {
     /// Bits spent on anchors and B pictures since the last rate update.
     anchor_bits: u64,
     b_bits: u64,
+    /// Bits spent and allowed (target / fps per picture) since the rate was set.
+    spent: f64,
+    allowed: f64,
+    /// QP added to the B pictures while the stream is over its budget.
+    b_qp_extra: i32,
     b_count: u64,
     anchor_count: u64,
 }
@@ -147,6 +152,9 @@ impl BEncoder {
             older: None,
             anchor_bits: 0,
             b_bits: 0,
+            spent: 0.0,
+            allowed: 0.0,
+            b_qp_extra: 0,
             b_count: 0,
             anchor_count: 0,
         })
@@ -178,8 +186,9 @@ impl BEncoder {
             return Err(Error::invalid_state("B picture before any anchor"));
         };
         let l1 = self.older.as_ref().unwrap_or(l0);
-        let qp = ((l0.qp + l1.qp + 1) / 2 + B_QP_OFFSET).clamp(0, 51);
+        let qp = ((l0.qp + l1.qp + 1) / 2 + B_QP_OFFSET + self.b_qp_extra).clamp(0, 51);
         let coded = code_b(pic, index, l0, l1, sps, pps, self.idr_display, qp);
+        self.account(&coded);
         self.b_bits += coded.data.len() as u64 * 8;
         self.b_count += 1;
         self.update_rate()?;
@@ -231,6 +240,9 @@ impl VideoEncoder for BEncoder {
         self.b_bits = 0;
         self.anchor_count = 0;
         self.b_count = 0;
+        self.spent = 0.0;
+        self.allowed = 0.0;
+        self.b_qp_extra = 0;
         Ok(())
     }
 
@@ -252,18 +264,27 @@ impl BEncoder {
         else {
             return Err(Error::invalid_state("B pictures held without two anchors"));
         };
-        let qp = ((prev.qp + next.qp + 1) / 2 + B_QP_OFFSET).clamp(0, 51);
-        for (b_index, b_pic) in self.held.drain(..) {
-            let coded = code_b(&b_pic, b_index, prev, next, sps, pps, self.idr_display, qp);
-            self.b_bits += coded.data.len() as u64 * 8;
+        let qp = ((prev.qp + next.qp + 1) / 2 + B_QP_OFFSET + self.b_qp_extra).clamp(0, 51);
+        let held = std::mem::take(&mut self.held);
+        let coded: Vec<Coded> = held
+            .iter()
+            .map(|(i, pic)| code_b(pic, *i, prev, next, sps, pps, self.idr_display, qp))
+            .collect();
+        for c in coded {
+            self.b_bits += c.data.len() as u64 * 8;
             self.b_count += 1;
-            out.push(coded);
+            self.account(&c);
+            out.push(c);
         }
         self.update_rate()
     }
 
     /// openh264 only sees the anchors; tell it the bits left for them once
     /// the B pictures have taken their share (CBR/VBR).
+    /// openh264 may also miss its own target when anchors far apart are
+    /// expensive: whatever the stream spent above its budget is taken off
+    /// the anchors' target over the next four seconds, and raises the B
+    /// pictures' QP (6 per second of target over budget, at most 8).
     fn update_rate(&mut self) -> Result<()> {
         if self.rc == RcMode::Cqp || self.b_count < 8 || self.anchor_count < 2 {
             return Ok(());
@@ -271,7 +292,9 @@ impl BEncoder {
         let b_per_sec = self.fps * f64::from(self.b_frames) / f64::from(self.b_frames + 1);
         let b_rate = self.b_bits as f64 / self.b_count as f64 * b_per_sec;
         let target = f64::from(self.bitrate);
-        let for_anchors = (target - b_rate).clamp(target * 0.2, target);
+        let excess = self.spent - self.allowed;
+        let for_anchors = (target - b_rate - excess / 4.0).clamp(target * 0.2, target * 1.5);
+        self.b_qp_extra = (excess / target.max(1.0) * 6.0).round().clamp(0.0, 8.0) as i32;
         self.anchors.set_bitrate(for_anchors as u32)?;
         // Keep a moving window: halve the history.
         self.b_bits /= 2;
@@ -279,6 +302,11 @@ impl BEncoder {
         self.anchor_bits /= 2;
         self.anchor_count /= 2;
         Ok(())
+    }
+
+    fn account(&mut self, coded: &Coded) {
+        self.spent += (coded.data.len() + coded.parameter_sets.len()) as f64 * 8.0;
+        self.allowed += f64::from(self.bitrate) / self.fps.max(0.001);
     }
 
     /// Codes one anchor with openh264, decodes it, rewrites its headers.
@@ -352,12 +380,14 @@ impl BEncoder {
             qp: h.qp(pps),
             pic: RefPic::new(&decoded),
         });
-        Ok(Coded {
+        let coded = Coded {
             data,
             parameter_sets,
             display_index: index,
             ..coded
-        })
+        };
+        self.account(&coded);
+        Ok(coded)
     }
 }
 

@@ -142,6 +142,12 @@ impl Openh264 {
             let share = 1.0 / (1.0 + (period - 1.0) * 0.5);
             params.iEntropyCodingModeFlag = 0;
             params.uiIntraPeriod = 0;
+            if params.iRCMode != oh::RC_OFF_MODE {
+                // openh264's rate control stops at QP 42 unless told otherwise;
+                // anchors far apart on fast motion must be allowed higher.
+                params.iMinQp = 12;
+                params.iMaxQp = 51;
+            }
             params.fMaxFrameRate /= period;
             params.iTargetBitrate = (params.iTargetBitrate as f32 * share) as c_int;
             let layer = &mut params.sSpatialLayers[0];
