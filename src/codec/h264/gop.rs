@@ -416,6 +416,7 @@ fn code_b(
         chroma_qp_offset: pps.chroma_qp_index_offset,
         deblocking_control_present: pps.deblocking_control_present,
         qp,
+        max_mv_y: max_mv_y(sps.level_idc),
     };
     let rbsp = encode_b_picture(pic, &l0.pic, &l1.pic, &params);
     let mut data = Vec::with_capacity(rbsp.len() + 16);
@@ -426,6 +427,16 @@ fn code_b(
         keyframe: false,
         frame_type: Some(FrameType::B),
         display_index: index,
+    }
+}
+
+/// MaxVmvR of Table A-1 in whole samples (the upper bound is a quarter less).
+fn max_mv_y(level_idc: u32) -> i32 {
+    match level_idc {
+        0..=13 => 64,
+        14..=22 => 128,
+        23..=30 => 256,
+        _ => 512,
     }
 }
 

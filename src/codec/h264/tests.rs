@@ -21,6 +21,10 @@ fn have_ffmpeg() -> bool {
 }
 
 fn params(w: u32, h: u32, qp: u8) -> EncodeParams {
+    params_threads(w, h, qp, 1)
+}
+
+fn params_threads(w: u32, h: u32, qp: u8, threads: u32) -> EncodeParams {
     let mut c = Config::default();
     for (k, v) in [
         ("codec", "h264".to_string()),
@@ -28,7 +32,7 @@ fn params(w: u32, h: u32, qp: u8) -> EncodeParams {
         ("height", h.to_string()),
         ("rc", "cqp".to_string()),
         ("qp", qp.to_string()),
-        ("threads", "1".to_string()),
+        ("threads", threads.to_string()),
     ] {
         c.set(k, &v).unwrap();
     }
@@ -151,11 +155,16 @@ fn run(enc: &mut BEncoder, pics: &[Yuv420], keys: &[usize]) -> Run {
 /// Encodes, decodes and checks count, order (PSNR against the picture of
 /// the same display index) and that B pictures are near the anchors.
 fn check(w: u32, h: u32, n: u32, layout: BLayout, keys: &[usize], tag: &str) {
+    check_with(&params(w, h, 28), n, layout, keys, tag);
+}
+
+fn check_with(p: &EncodeParams, n: u32, layout: BLayout, keys: &[usize], tag: &str) {
+    let (w, h) = (p.width, p.height);
     if !have_ffmpeg() {
         return;
     }
     let pics: Vec<Yuv420> = (0..n).map(|t| moving_picture(w, h, t)).collect();
-    let mut enc = BEncoder::new(&params(w, h, 28), layout).unwrap();
+    let mut enc = BEncoder::new(p, layout).unwrap();
     let r = run(&mut enc, &pics, keys);
     if layout == BLayout::LowDelay {
         let order: Vec<u64> = r.coded.iter().map(|c| c.0).collect();
@@ -233,6 +242,18 @@ fn forced_idr_inside_a_mini_gop() {
 #[test]
 fn flush_with_a_partial_mini_gop() {
     check(160, 96, 10, BLayout::Reordered(3), &[], "flush");
+}
+
+/// With threads openh264 writes one slice per thread; each is rewritten.
+#[test]
+fn multi_slice_anchors() {
+    check_with(
+        &params_threads(320, 192, 28, 2),
+        13,
+        BLayout::Reordered(3),
+        &[],
+        "slices",
+    );
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct BSliceParams {
     pub chroma_qp_offset: i32,
     pub deblocking_control_present: bool,
     pub qp: i32,
+    /// The level's vertical motion vector limit in whole samples (Table A-1).
+    pub max_mv_y: i32,
 }
 
 /// Prediction chosen for one macroblock: the vector per list, None when the
@@ -59,6 +61,7 @@ pub fn encode_b_picture(src: &Yuv420, l0: &RefPic, l1: &RefPic, p: &BSliceParams
                 mby,
                 qp: p.qp,
                 qpc: chroma_qp(p.qp, p.chroma_qp_offset),
+                max_mv_y: p.max_mv_y,
             };
             mb.code(&mut st, &mut w);
         }
@@ -205,6 +208,7 @@ struct MbCoder<'a> {
     mby: usize,
     qp: i32,
     qpc: i32,
+    max_mv_y: i32,
 }
 
 impl MbCoder<'_> {
@@ -237,6 +241,12 @@ impl MbCoder<'_> {
         sad
     }
 
+    /// Keeps a vector inside the search area and the level's vertical range.
+    fn clamp(&self, r: &RefPic, mv: (i32, i32)) -> (i32, i32) {
+        let y = mv.1.clamp(-4 * self.max_mv_y, 4 * self.max_mv_y - 1);
+        r.clamp_mv(self.bx(), self.by(), (mv.0, y))
+    }
+
     fn sad_q(&self, src: &[u8; 256], r: &RefPic, mv: (i32, i32)) -> i32 {
         let mut pred = [0u8; 256];
         r.luma16(self.bx(), self.by(), mv, &mut pred);
@@ -249,7 +259,6 @@ impl MbCoder<'_> {
         let r = self.refs[list];
         let mvp = st.mvp(self.mbx, self.mby, list);
         let cost_of = |mv: (i32, i32), sad: i32| sad + st.lambda * mv_bits(mv, mvp);
-        let (bx, by) = (self.bx(), self.by());
         // Integer start: the rounded predictors.
         let mut cands = vec![(0, 0), mvp];
         for (dx, dy) in [(-1i32, 0i32), (0, -1), (1, -1)] {
@@ -262,7 +271,7 @@ impl MbCoder<'_> {
         }
         let mut best = ((0, 0), i32::MAX);
         for c in cands {
-            let c = r.clamp_mv(bx, by, ((c.0 + 2) & !3, (c.1 + 2) & !3));
+            let c = self.clamp(r, ((c.0 + 2) & !3, (c.1 + 2) & !3));
             let cost = cost_of(c, self.sad_full(src, r, c.0 >> 2, c.1 >> 2));
             if cost < best.1 {
                 best = (c, cost);
@@ -271,7 +280,7 @@ impl MbCoder<'_> {
         for _ in 0..32 {
             let centre = best;
             for (dx, dy) in [(-4, 0), (4, 0), (0, -4), (0, 4)] {
-                let c = r.clamp_mv(bx, by, (centre.0 .0 + dx, centre.0 .1 + dy));
+                let c = self.clamp(r, (centre.0 .0 + dx, centre.0 .1 + dy));
                 let cost = cost_of(c, self.sad_full(src, r, c.0 >> 2, c.1 >> 2));
                 if cost < best.1 {
                     best = (c, cost);
@@ -293,7 +302,7 @@ impl MbCoder<'_> {
                 (0, 1),
                 (1, 1),
             ] {
-                let c = r.clamp_mv(bx, by, (centre.0 .0 + dx * step, centre.0 .1 + dy * step));
+                let c = self.clamp(r, (centre.0 .0 + dx * step, centre.0 .1 + dy * step));
                 let cost = cost_of(c, self.sad_q(src, r, c));
                 if cost < best.1 {
                     best = (c, cost);
