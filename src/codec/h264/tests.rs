@@ -289,7 +289,13 @@ fn measure_clip() {
             v: f[(w * h * 5 / 4) as usize..].to_vec(),
         })
         .collect();
-    for shape in ["0", "1", "3", "lowdelay"] {
+    for (shape, profile) in [
+        ("0", "high"),
+        ("0", "baseline"),
+        ("1", "main"),
+        ("3", "main"),
+        ("lowdelay", "main"),
+    ] {
         let mut c = Config::default();
         for (k, v) in [
             ("codec", "h264".to_string()),
@@ -299,6 +305,7 @@ fn measure_clip() {
             ("qp", qp.to_string()),
             ("threads", "1".to_string()),
             ("bframes", shape.to_string()),
+            ("profile", profile.to_string()),
         ] {
             c.set(k, &v).unwrap();
         }
@@ -333,7 +340,7 @@ fn measure_clip() {
             / pics.len() as f64;
         let kbps = stream.len() as f64 * 8.0 * 30.0 / pics.len() as f64 / 1000.0;
         eprintln!(
-            "bframes={shape:8} qp {qp}: {kbps:8.0} kbit/s at 30 fps, PSNR-Y {p:.2} dB, {:.1} fps",
+            "bframes={shape:8} {profile:8} qp {qp}: {kbps:8.0} kbit/s at 30 fps, PSNR-Y {p:.2} dB, {:.1} fps",
             pics.len() as f64 / secs
         );
     }

@@ -247,10 +247,11 @@ impl MbCoder<'_> {
         r.clamp_mv(self.bx(), self.by(), (mv.0, y))
     }
 
-    fn sad_q(&self, src: &[u8; 256], r: &RefPic, mv: (i32, i32)) -> i32 {
+    /// SATD against the prediction at a quarter-sample vector.
+    fn satd_q(&self, src: &[u8; 256], r: &RefPic, mv: (i32, i32)) -> i32 {
         let mut pred = [0u8; 256];
         r.luma16(self.bx(), self.by(), mv, &mut pred);
-        sad(src, &pred)
+        satd(src, &pred)
     }
 
     /// Motion search in one list: best of the predictors, a small-diamond
@@ -290,6 +291,8 @@ impl MbCoder<'_> {
                 break;
             }
         }
+        // Sub-sample refinement compares SATD, closer to the coded cost.
+        best.1 = cost_of(best.0, self.satd_q(src, r, best.0));
         for step in [2, 1] {
             let centre = best;
             for (dx, dy) in [
@@ -303,7 +306,7 @@ impl MbCoder<'_> {
                 (1, 1),
             ] {
                 let c = self.clamp(r, (centre.0 .0 + dx * step, centre.0 .1 + dy * step));
-                let cost = cost_of(c, self.sad_q(src, r, c));
+                let cost = cost_of(c, self.satd_q(src, r, c));
                 if cost < best.1 {
                     best = (c, cost);
                 }
@@ -323,7 +326,10 @@ impl MbCoder<'_> {
         let pbi = average(&p0, &p1);
         let mvp0 = st.mvp(self.mbx, self.mby, 0);
         let mvp1 = st.mvp(self.mbx, self.mby, 1);
-        let cbi = sad(&src, &pbi) + st.lambda * (mv_bits(mv0, mvp0) + mv_bits(mv1, mvp1) + 2);
+        // Header bits beyond the vectors: mb_skip_run, mb_type (3 bits for
+        // L0/L1, 5 for Bi) and a coded_block_pattern of at least one bit.
+        let (c0, c1) = (c0 + 5 * st.lambda, c1 + 5 * st.lambda);
+        let cbi = satd(&src, &pbi) + st.lambda * (mv_bits(mv0, mvp0) + mv_bits(mv1, mvp1) + 7);
         let (mut mb_type, mut motion, mut pred) = if cbi <= c0 && cbi <= c1 {
             (MB_BI, [Some(mv0), Some(mv1)], pbi)
         } else if c0 <= c1 {
@@ -331,15 +337,22 @@ impl MbCoder<'_> {
         } else {
             (MB_L1, [None, Some(mv1)], p1)
         };
+        let mut res = None;
         if let Some(direct) = st.direct(self.mbx, self.mby) {
             let pd = self.luma_pred(&direct);
-            // mb_type ue(0) is one bit against 3 or 5 plus the vectors.
-            if sad(&src, &pd) + st.lambda <= c0.min(c1).min(cbi) {
+            let rd = self.residual(&src, &pd, &self.chroma_pred(&direct));
+            // A skipped macroblock costs a fraction of a bit in a skip run;
+            // B_Direct_16x16 three (skip run, mb_type, cbp).
+            let bits_x2 = if rd.cbp() == 0 { 1 } else { 6 };
+            if satd(&src, &pd) + st.lambda * bits_x2 / 2 <= c0.min(c1).min(cbi) {
                 (mb_type, motion, pred) = (MB_DIRECT, direct, pd);
+                res = Some(rd);
             }
         }
-        let chroma = self.chroma_pred(&motion);
-        let res = self.residual(&src, &pred, &chroma);
+        let res = match res {
+            Some(r) => r,
+            None => self.residual(&src, &pred, &self.chroma_pred(&motion)),
+        };
 
         let cbp = res.cbp();
         let i = self.mby * st.mbw + self.mbx;
@@ -541,6 +554,36 @@ impl Residual {
     }
 }
 
+/// Sum of absolute 4x4 Hadamard-transformed differences, halved.
+fn satd(a: &[u8; 256], b: &[u8; 256]) -> i32 {
+    let mut total = 0;
+    for blk in 0..16 {
+        let (x0, y0) = ((blk % 4) * 4, (blk / 4) * 4);
+        let mut d = [0i32; 16];
+        for (i, v) in d.iter_mut().enumerate() {
+            let p = (y0 + i / 4) * 16 + x0 + i % 4;
+            *v = i32::from(a[p]) - i32::from(b[p]);
+        }
+        for r in 0..4 {
+            let row = &mut d[r * 4..r * 4 + 4];
+            let (s01, d01, s23, d23) = (
+                row[0] + row[1],
+                row[0] - row[1],
+                row[2] + row[3],
+                row[2] - row[3],
+            );
+            row.copy_from_slice(&[s01 + s23, d01 + d23, s01 - s23, d01 - d23]);
+        }
+        for c in 0..4 {
+            let (a0, a1, a2, a3) = (d[c], d[4 + c], d[8 + c], d[12 + c]);
+            let (s01, d01, s23, d23) = (a0 + a1, a0 - a1, a2 + a3, a2 - a3);
+            total += (s01 + s23).abs() + (d01 + d23).abs() + (s01 - s23).abs() + (d01 - d23).abs();
+        }
+    }
+    (total + 1) / 2
+}
+
+#[cfg(test)]
 fn sad(a: &[u8; 256], b: &[u8; 256]) -> i32 {
     a.iter()
         .zip(b)
