@@ -583,13 +583,6 @@ fn satd(a: &[u8; 256], b: &[u8; 256]) -> i32 {
     (total + 1) / 2
 }
 
-#[cfg(test)]
-fn sad(a: &[u8; 256], b: &[u8; 256]) -> i32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (i32::from(*x) - i32::from(*y)).abs())
-        .sum()
-}
 
 fn average(a: &[u8; 256], b: &[u8; 256]) -> [u8; 256] {
     std::array::from_fn(|i| ((u16::from(a[i]) + u16::from(b[i]) + 1) >> 1) as u8)
