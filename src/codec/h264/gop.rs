@@ -234,8 +234,10 @@ impl VideoEncoder for BEncoder {
     }
 
     fn set_bitrate(&mut self, bps: u32) -> Result<()> {
+        // Until B pictures are measured again, the same first share as at open.
+        let share = 1.0 / (1.0 + f64::from(self.b_frames) * 0.5);
+        self.anchors.set_bitrate((f64::from(bps) * share) as u32)?;
         self.bitrate = bps;
-        self.anchors.set_bitrate(bps)?;
         self.anchor_bits = 0;
         self.b_bits = 0;
         self.anchor_count = 0;

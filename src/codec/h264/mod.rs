@@ -138,7 +138,8 @@ impl Openh264 {
     fn with_anchor_settings(p: &EncodeParams, period: u32) -> Result<Openh264> {
         Self::with_settings(p, |params| {
             let period = period.max(1) as f32;
-            // Until measured, assume a B picture costs half an anchor.
+            // Until measured, assume a B picture costs half an anchor
+            // (gop::BEncoder::set_bitrate makes the same assumption).
             let share = 1.0 / (1.0 + (period - 1.0) * 0.5);
             params.iEntropyCodingModeFlag = 0;
             params.uiIntraPeriod = 0;

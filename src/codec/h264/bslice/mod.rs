@@ -583,7 +583,6 @@ fn satd(a: &[u8; 256], b: &[u8; 256]) -> i32 {
     (total + 1) / 2
 }
 
-
 fn average(a: &[u8; 256], b: &[u8; 256]) -> [u8; 256] {
     std::array::from_fn(|i| ((u16::from(a[i]) + u16::from(b[i]) + 1) >> 1) as u8)
 }
