@@ -317,43 +317,7 @@ impl MbCoder<'_> {
 
     fn code(&self, st: &mut PictureState, w: &mut BitWriter) {
         let src = self.src_block();
-        let (mv0, c0) = self.search(st, &src, 0);
-        let (mv1, c1) = self.search(st, &src, 1);
-        let mut p0 = [0u8; 256];
-        let mut p1 = [0u8; 256];
-        self.refs[0].luma16(self.bx(), self.by(), mv0, &mut p0);
-        self.refs[1].luma16(self.bx(), self.by(), mv1, &mut p1);
-        let pbi = average(&p0, &p1);
-        let mvp0 = st.mvp(self.mbx, self.mby, 0);
-        let mvp1 = st.mvp(self.mbx, self.mby, 1);
-        // Header bits beyond the vectors: mb_skip_run, mb_type (3 bits for
-        // L0/L1, 5 for Bi) and a coded_block_pattern of at least one bit.
-        let (c0, c1) = (c0 + 5 * st.lambda, c1 + 5 * st.lambda);
-        let cbi = satd(&src, &pbi) + st.lambda * (mv_bits(mv0, mvp0) + mv_bits(mv1, mvp1) + 7);
-        let (mut mb_type, mut motion, mut pred) = if cbi <= c0 && cbi <= c1 {
-            (MB_BI, [Some(mv0), Some(mv1)], pbi)
-        } else if c0 <= c1 {
-            (MB_L0, [Some(mv0), None], p0)
-        } else {
-            (MB_L1, [None, Some(mv1)], p1)
-        };
-        let mut res = None;
-        if let Some(direct) = st.direct(self.mbx, self.mby) {
-            let pd = self.luma_pred(&direct);
-            let rd = self.residual(&src, &pd, &self.chroma_pred(&direct));
-            // A skipped macroblock costs a fraction of a bit in a skip run;
-            // B_Direct_16x16 three (skip run, mb_type, cbp).
-            let bits_x2 = if rd.cbp() == 0 { 1 } else { 6 };
-            if satd(&src, &pd) + st.lambda * bits_x2 / 2 <= c0.min(c1).min(cbi) {
-                (mb_type, motion, pred) = (MB_DIRECT, direct, pd);
-                res = Some(rd);
-            }
-        }
-        let res = match res {
-            Some(r) => r,
-            None => self.residual(&src, &pred, &self.chroma_pred(&motion)),
-        };
-
+        let (mb_type, motion, res) = self.decide(st, &src);
         let cbp = res.cbp();
         let i = self.mby * st.mbw + self.mbx;
         st.motion[i] = motion;
@@ -367,8 +331,11 @@ impl MbCoder<'_> {
         st.skip_run = 0;
         w.ue(mb_type);
         if mb_type != MB_DIRECT {
-            for (list, mvp) in [(0, mvp0), (1, mvp1)] {
-                if let Some(mv) = motion[list] {
+            for (list, mv) in motion.iter().enumerate() {
+                if let Some(mv) = mv {
+                    // Prediction from the neighbours only: this macroblock's
+                    // own entry does not take part.
+                    let mvp = st.mvp(self.mbx, self.mby, list);
                     w.se(mv.0 - mvp.0);
                     w.se(mv.1 - mvp.1);
                 }
@@ -377,6 +344,52 @@ impl MbCoder<'_> {
         let code = INTER_CBP.iter().position(|&c| c == cbp).unwrap_or(0);
         w.ue(code as u32);
         self.write_residual(st, w, &res, cbp);
+    }
+
+    /// Chooses the macroblock's prediction and quantises its residual.
+    fn decide(&self, st: &PictureState, src: &[u8; 256]) -> (u32, MbMotion, Residual) {
+        let direct = st.direct(self.mbx, self.mby).map(|d| {
+            let pd = self.luma_pred(&d);
+            let rd = self.residual(src, &pd, &self.chroma_pred(&d));
+            // A skipped macroblock costs a fraction of a bit in a skip run;
+            // B_Direct_16x16 three (skip run, mb_type, cbp).
+            let bits_x2 = if rd.cbp() == 0 { 1 } else { 6 };
+            (d, rd, satd(src, &pd) + st.lambda * bits_x2 / 2)
+        });
+        // Every other mode costs at least 5 bits of header: a direct
+        // prediction cheaper than that wins whatever a search would find.
+        if let Some((d, rd, cost)) = direct.as_ref() {
+            if *cost <= 5 * st.lambda {
+                return (MB_DIRECT, *d, rd.clone());
+            }
+        }
+        let (mv0, c0) = self.search(st, src, 0);
+        let (mv1, c1) = self.search(st, src, 1);
+        let mut p0 = [0u8; 256];
+        let mut p1 = [0u8; 256];
+        self.refs[0].luma16(self.bx(), self.by(), mv0, &mut p0);
+        self.refs[1].luma16(self.bx(), self.by(), mv1, &mut p1);
+        let pbi = average(&p0, &p1);
+        let mvp0 = st.mvp(self.mbx, self.mby, 0);
+        let mvp1 = st.mvp(self.mbx, self.mby, 1);
+        // Header bits beyond the vectors: mb_skip_run, mb_type (3 bits for
+        // L0/L1, 5 for Bi) and a coded_block_pattern of at least one bit.
+        let (c0, c1) = (c0 + 5 * st.lambda, c1 + 5 * st.lambda);
+        let cbi = satd(src, &pbi) + st.lambda * (mv_bits(mv0, mvp0) + mv_bits(mv1, mvp1) + 7);
+        if let Some((d, rd, cost)) = direct {
+            if cost <= c0.min(c1).min(cbi) {
+                return (MB_DIRECT, d, rd);
+            }
+        }
+        let (mb_type, motion, pred) = if cbi <= c0 && cbi <= c1 {
+            (MB_BI, [Some(mv0), Some(mv1)], pbi)
+        } else if c0 <= c1 {
+            (MB_L0, [Some(mv0), None], p0)
+        } else {
+            (MB_L1, [None, Some(mv1)], p1)
+        };
+        let res = self.residual(src, &pred, &self.chroma_pred(&motion));
+        (mb_type, motion, res)
     }
 
     /// Luma prediction of a 16x16 macroblock: one list, or the rounded average.
@@ -522,7 +535,7 @@ impl MbCoder<'_> {
 }
 
 /// Quantised levels of one macroblock, in scan order.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Residual {
     luma: [[i32; 16]; 16],
     chroma_dc: [[i32; 4]; 2],
