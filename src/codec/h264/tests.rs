@@ -458,3 +458,33 @@ fn cbr_on_clip() {
         );
     }
 }
+
+/// The smallest pictures and sizes that are not whole macroblocks: one
+/// macroblock column (no upper-right neighbours), cropping on both axes.
+#[test]
+fn tiny_and_cropped_sizes() {
+    for (w, h) in [(16, 16), (18, 34), (48, 18)] {
+        check(
+            w,
+            h,
+            9,
+            BLayout::Reordered(2),
+            &[5],
+            &format!("tiny{w}x{h}"),
+        );
+    }
+}
+
+/// Wrong caller input is an error, never a panic.
+#[test]
+fn bad_pictures_are_refused() {
+    let mut enc = BEncoder::new(&params(64, 48, 28), BLayout::Reordered(2)).unwrap();
+    assert!(enc.encode(&Yuv420::new(32, 48), false).is_err());
+    let mut short = Yuv420::new(64, 48);
+    short.y.truncate(100);
+    assert!(enc.encode(&short, false).is_err());
+    assert!(enc.encode(&Yuv420::new(64, 48), false).is_ok());
+    let mut p = params(64, 48, 28);
+    p.gop_shape = crate::engine::params::GopShape::Reordered { b_frames: 9 };
+    assert!(super::H264Encoder::new(&p).is_err());
+}
