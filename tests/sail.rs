@@ -390,7 +390,7 @@ fn b_frame_presets_in_the_stream() {
             let types = pict_types(&out);
             assert_eq!(types.len(), n as usize, "{what}: {types}");
             for (i, t) in types.chars().enumerate() {
-                assert_eq!(t == 'I', i as u32 % gop == 0, "{what}: {types}");
+                assert_eq!(t == 'I', (i as u32).is_multiple_of(gop), "{what}: {types}");
             }
             assert!(types.contains('B'), "{what}: {types}");
             let decoded = decode_i420(&out, None);

@@ -31,7 +31,7 @@ impl AnnexBSink {
         let f = create_file(path)?;
         Ok(AnnexBSink {
             path: path.to_string(),
-            out: Some(BufWriter::with_capacity(1 << 20, f)),
+            out: Some(BufWriter::with_capacity(64 << 10, f)),
             gate: AuGate::default(),
         })
     }
@@ -50,6 +50,9 @@ impl Sink for AnnexBSink {
                 .map_err(|e| SinkError::io(path, e))?;
         }
         out.write_all(au.data).map_err(|e| SinkError::io(path, e))?;
+        // Flushed per access unit, so a full disk fails the write of the
+        // frame that did not fit, not a later one or finish().
+        out.flush().map_err(|e| SinkError::io(path, e))?;
         self.gate.accept(au);
         Ok(())
     }

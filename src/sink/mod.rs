@@ -15,8 +15,8 @@
 //!
 //! Durability if the process dies before `finish`: MP4 is fragmented and
 //! each ~1 s fragment is written when complete (only the last <1 s is lost);
-//! TS and FLV flush their buffer at every keyframe; raw Annex-B is buffered
-//! (1 MiB).
+//! TS and FLV flush their buffer at every keyframe; raw Annex-B flushes
+//! every access unit, so a full disk fails the write that did not fit.
 //!
 //! Network sinks connect inside `open` (5 s connect timeout). Sends use
 //! MSG_NOSIGNAL (no SIGPIPE in C hosts) and fail with `Io` after about 4 s if
