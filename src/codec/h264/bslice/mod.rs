@@ -567,31 +567,32 @@ impl Residual {
     }
 }
 
-/// Sum of absolute 4x4 Hadamard-transformed differences, halved.
+/// Sum of absolute 4x4 Hadamard-transformed differences, halved. The
+/// vertical pass runs across all 16 columns at once (it vectorises), then
+/// each row's four 4-sample groups.
 fn satd(a: &[u8; 256], b: &[u8; 256]) -> i32 {
-    let mut total = 0;
-    for blk in 0..16 {
-        let (x0, y0) = ((blk % 4) * 4, (blk / 4) * 4);
-        let mut d = [0i32; 16];
-        for (i, v) in d.iter_mut().enumerate() {
-            let p = (y0 + i / 4) * 16 + x0 + i % 4;
-            *v = i32::from(a[p]) - i32::from(b[p]);
-        }
-        for r in 0..4 {
-            let row = &mut d[r * 4..r * 4 + 4];
-            let (s01, d01, s23, d23) = (
-                row[0] + row[1],
-                row[0] - row[1],
-                row[2] + row[3],
-                row[2] - row[3],
+    let d: [i32; 256] = std::array::from_fn(|i| i32::from(a[i]) - i32::from(b[i]));
+    let mut v = [0i32; 256];
+    for g in 0..4 {
+        let base = g * 64;
+        for c in 0..16 {
+            let (a0, a1, a2, a3) = (
+                d[base + c],
+                d[base + 16 + c],
+                d[base + 32 + c],
+                d[base + 48 + c],
             );
-            row.copy_from_slice(&[s01 + s23, d01 + d23, s01 - s23, d01 - d23]);
-        }
-        for c in 0..4 {
-            let (a0, a1, a2, a3) = (d[c], d[4 + c], d[8 + c], d[12 + c]);
             let (s01, d01, s23, d23) = (a0 + a1, a0 - a1, a2 + a3, a2 - a3);
-            total += (s01 + s23).abs() + (d01 + d23).abs() + (s01 - s23).abs() + (d01 - d23).abs();
+            v[base + c] = s01 + s23;
+            v[base + 16 + c] = d01 + d23;
+            v[base + 32 + c] = s01 - s23;
+            v[base + 48 + c] = d01 - d23;
         }
+    }
+    let mut total = 0;
+    for q in v.chunks_exact(4) {
+        let (s01, d01, s23, d23) = (q[0] + q[1], q[0] - q[1], q[2] + q[3], q[2] - q[3]);
+        total += (s01 + s23).abs() + (d01 + d23).abs() + (s01 - s23).abs() + (d01 - d23).abs();
     }
     (total + 1) / 2
 }
