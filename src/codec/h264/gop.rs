@@ -200,10 +200,12 @@ impl VideoEncoder for BEncoder {
     /// Pictures coding order runs ahead of display order by: one with
     /// anchors coded before the B pictures they close, none for low delay.
     fn reorder_delay(&self) -> u32 {
-        match self.layout {
-            BLayout::Reordered(_) => 1,
-            BLayout::LowDelay => 0,
-        }
+        // Low delay codes in display order, but FFmpeg's H.264 decoder holds
+        // one picture once it meets B slices, and MPEG-TS demuxers then drop
+        // a DTS equal to the PTS and guess a wrong one (frames get lost).
+        // Declaring one picture of delay (SPS max_num_reorder_frames 1, dts
+        // one frame before pts) says what the decoder really does.
+        1
     }
 
     fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<Coded>> {
