@@ -36,6 +36,8 @@ impl HevcEncoder {
             rc: rate_control(p.rc, p.bitrate, p.max_bitrate, p.qp),
             gop: p.gop,
             threads: p.effective_threads(),
+            // B pictures wait for the engine contract (several pictures per encode call)
+            gop_shape: h265::GopShape::IpOnly,
         };
         let inner =
             h265::Encoder::new(config).map_err(|e| Error::bad_value(format!("h265: {e}")))?;
@@ -60,11 +62,14 @@ impl VideoEncoder for HevcEncoder {
         let coded = self
             .inner
             .encode(&picture, force_key)
-            .map_err(|e| Error::backend(format!("h265: {e}")))?;
+            .map_err(|e| Error::backend(format!("h265: {e}")))?
+            .pop()
+            .ok_or_else(|| Error::backend("h265: no picture coded"))?;
         let frame_type = match (coded.idr, coded.slice_type) {
             (true, _) => FrameType::Idr,
             (false, h265::SliceType::I) => FrameType::I,
             (false, h265::SliceType::P) => FrameType::P,
+            (false, h265::SliceType::B) => FrameType::B,
         };
         Ok(Coded {
             data: coded.data,
