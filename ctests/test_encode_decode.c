@@ -6,7 +6,7 @@
  * H.264 CQP 22 48.8 dB (threshold 42), CBR/VBR at 1-2 Mbit/s 50.1-50.3 dB
  * (threshold 32: rate control may spend fewer bits on other content),
  * MJPEG q90 53.7 dB after FFmpeg's full-to-limited range conversion
- * (threshold 38). A broken colour conversion, a wrong stride or a lost
+ * (threshold 38); with B pictures (CQP 24) the threshold is 36. A broken colour conversion, a wrong stride or a lost
  * frame drops the minimum below 20 dB, so every threshold catches those. */
 #include "common.h"
 
@@ -17,7 +17,11 @@ struct run {
     double min_psnr;
 };
 
-/* Writes a packet and counts pictures (header-only and EOS packets are not pictures). */
+/* dts of the previous picture packet of the current case. */
+static int64_t last_dts;
+
+/* Writes a packet and counts pictures (header-only and EOS packets are not
+ * pictures). Pictures come in decode order: dts rises and never passes pts. */
 static void take_packet(venc_packet *p, FILE *out, long *pictures, long *eos) {
     venc_packet_meta m = {.struct_size = sizeof m};
     CHECK_EQ(venc_packet_info(p, &m), VENC_OK);
@@ -30,6 +34,9 @@ static void take_packet(venc_packet *p, FILE *out, long *pictures, long *eos) {
         CHECK_EQ(sz, 0);
     } else if (m.frame_type != VENC_FRAME_TYPE_NONE) {
         CHECK_EQ(m.user_tag, 7000 + m.pts);
+        CHECK(m.dts <= m.pts);
+        CHECK(*pictures == 0 || m.dts > last_dts);
+        last_dts = m.dts;
         (*pictures)++;
     }
     fwrite(d, 1, sz, out);
@@ -100,6 +107,9 @@ int main(void) {
         {"h264-cbr-1M", {"width", "320", "height", "240", "bitrate", "1M", "profile", "main", NULL}, "cbr.h264", NULL, 32},
         {"h264-baseline-2threads", {"width", "320", "height", "240", "profile", "baseline", "threads", "2", "rc", "vbr", NULL}, "base.h264", NULL, 32},
         {"h264-separate-headers", {"width", "320", "height", "240", "header_mode", "separate", "gop", "10", NULL}, "sep.h264", NULL, 32},
+        {"h264-3b", {"width", "320", "height", "240", "rc", "cqp", "qp", "24", "gop", "15", "bframes", "3", NULL}, "b3.h264", NULL, 36},
+        {"h265-2b", {"codec", "h265", "width", "320", "height", "240", "rc", "cqp", "qp", "24", "gop", "15", "bframes", "2", NULL}, "b2.h265", NULL, 36},
+        {"h265-lowdelay-b", {"codec", "h265", "width", "320", "height", "240", "bitrate", "1M", "bframes", "lowdelay", NULL}, "ldb.h265", NULL, 32},
         {"mjpeg-q90", {"codec", "mjpeg", "width", "320", "height", "240", "quality", "90", NULL}, "q90.mjpeg", "mjpeg", 38},
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)

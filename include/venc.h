@@ -258,8 +258,8 @@ typedef struct venc_packet venc_packet;
 // (3; 1 all-I, 2 IPP, 3 IBB, 4 IBPBP, 5 IBBBP, 6 IPPPP, 7 IBBBB, 8 random
 // access, 9 IPP), qp (-1; >= 0 means constant QP and bitrate is ignored),
 // mb_rc, bg, nr, weightp (0 or 1; accepted, no effect on the host
-// engines). The engines code I and P only: gop_preset 3, 4, 5, 7 and 8
-// give an IPP stream and say so in the warning text. libvenc keys:
+// engines). gop_preset 3 and 7 code low-delay B pictures (no reordering);
+// 4, 5 and 8 put 1, 3 and 7 B pictures between anchors. libvenc keys:
 // chip=bm1684x (default) or chip=bm1684 selects that chip's conversion
 // rules; block_ms (default 5000) bounds how long abort policy 3 waits.
 // A token without '=' or a non-integer value fails the constructor,
@@ -654,8 +654,8 @@ venc_status venc_config_new(struct venc_config **out);
 
 // Sets one key. Unknown key → VENC_ERR_UNKNOWN_KEY, bad value →
 // VENC_ERR_BAD_VALUE; the config's last error names the key. Keys: codec,
-// width, height, pix_fmt, fps, rc, bitrate, max_bitrate, qp, gop, profile,
-// header_mode, threads, quality, chip, queue_depth.
+// width, height, pix_fmt, fps, rc, bitrate, max_bitrate, qp, gop, bframes,
+// profile, header_mode, threads, quality, chip, queue_depth.
 venc_status venc_config_set(struct venc_config *cfg, const char *key, const char *value);
 
 // Reads the effective value of a key into `buf` (NUL-terminated, truncated
@@ -749,7 +749,7 @@ venc_status venc_sail_new_picture(struct venc_sail **out);
 //
 // On failure `*out` is untouched and, when `err` is not NULL, up to
 // `err_cap` bytes of explanation are written there (NUL-terminated). On
-// success, warnings (unknown keys, B-frame presets coded as IPP) are in
+// success, warnings (unknown keys, keys without effect) are in
 // venc_sail_last_error.
 venc_status venc_sail_new(const char *output_path,
                           int32_t device_id,

@@ -19,6 +19,7 @@ use venc::api::sail::params::parse;
 use venc::api::sail::worker::Opener;
 use venc::api::sail::{SailEncoder, Stats, VideoSettings, WriteCode};
 use venc::codec::{self, Coded, VideoEncoder};
+use venc::engine::params::GopShape;
 use venc::error::Error;
 use venc::frame::{FrameView, PixelFormat, Plane, Yuv420};
 use venc::sink::{AccessUnit, Sink, SinkError, SinkErrorKind};
@@ -311,17 +312,19 @@ fn enc_params_parsing() {
     let (_, w) =
         VideoSettings::new("x.mp4", 0, "h264_bm", "I420", "gop_preset=2:colour=1", 5, 0).unwrap();
     assert!(w.iter().any(|w| w.contains("\"colour\"")), "{w:?}");
-    // gop_preset: 1 all-I, 2/6/9 I/P, the B-frame presets are coded IPP with a warning.
+    // gop_preset: 1 all-I, 2/6/9 I/P, 3/7 low-delay B, 4/5/8 B between anchors.
     assert_eq!(parse("gop_preset=1:gop=32").unwrap().effective_gop(), 1);
     for preset in 1..=9 {
         let p = parse(&format!("gop_preset={preset}")).unwrap();
-        let warned = p.warnings.iter().any(|w| w.contains("IPP"));
-        assert_eq!(
-            warned,
-            ![1, 2, 6, 9].contains(&preset),
-            "preset {preset}: {:?}",
-            p.warnings
-        );
+        assert!(p.warnings.is_empty(), "preset {preset}: {:?}", p.warnings);
+        let shape = match preset {
+            3 | 7 => GopShape::LowDelayB,
+            4 => GopShape::Reordered { b_frames: 1 },
+            5 => GopShape::Reordered { b_frames: 3 },
+            8 => GopShape::Reordered { b_frames: 7 },
+            _ => GopShape::IpOnly,
+        };
+        assert_eq!(p.gop_shape(), shape, "preset {preset}");
     }
     assert_eq!(parse("chip=BM1684").unwrap().chip.name(), "bm1684");
     assert_eq!(parse("block_ms=250").unwrap().block_ms, 250);
@@ -331,11 +334,7 @@ fn enc_params_parsing() {
 fn gop_presets_in_the_stream() {
     require!("ffmpeg", "ffprobe");
     let d = fresh_dir("preset");
-    for (preset, gop, want) in [
-        (1, 32, "IIIIIIIIII"),
-        (2, 4, "IPPPIPPPIP"),
-        (3, 5, "IPPPPIPPPP"),
-    ] {
+    for (preset, gop, want) in [(1, 32, "IIIIIIIIII"), (2, 4, "IPPPIPPPIP")] {
         let out = d.join(format!("p{preset}.mp4"));
         let enc = open(
             out.to_str().unwrap(),
@@ -345,18 +344,68 @@ fn gop_presets_in_the_stream() {
             3,
         )
         .unwrap();
-        assert_eq!(
-            enc.warnings().iter().any(|w| w.contains("IPP")),
-            preset == 3,
-            "{:?}",
-            enc.warnings()
-        );
+        assert!(enc.warnings().is_empty(), "{:?}", enc.warnings());
         let pic = pattern_i420(320, 240, 1);
         for _ in 0..10 {
             enc.video_write(&i420_view(&pic, 320, 240)).unwrap();
         }
         enc.release(false).unwrap();
         assert_eq!(pict_types(&out), want, "preset {preset}");
+    }
+}
+
+/// The B-frame presets for both codecs: I exactly where the GOP says, B
+/// pictures present, every frame decoded in display order, and low-delay
+/// presets (3, 7) without reordering (pts == dts).
+#[test]
+fn b_frame_presets_in_the_stream() {
+    require!("ffmpeg", "ffprobe");
+    let d = fresh_dir("bpreset");
+    let (n, gop) = (20u32, 16u32);
+    for enc_fmt in ["h264_bm", "h265_bm"] {
+        for preset in [3, 4, 5, 7, 8] {
+            let out = d.join(format!("{enc_fmt}-p{preset}.mp4"));
+            let enc = open(
+                out.to_str().unwrap(),
+                enc_fmt,
+                &format!("width=320:height=240:gop={gop}:gop_preset={preset}:qp=26"),
+                20,
+                3,
+            )
+            .unwrap();
+            assert!(enc.warnings().is_empty(), "{:?}", enc.warnings());
+            let mut src = Vec::new();
+            for i in 0..n {
+                let pic = pattern_i420(320, 240, i);
+                assert_eq!(code(enc.video_write(&i420_view(&pic, 320, 240))), 0);
+                src.extend_from_slice(&pic);
+            }
+            enc.release(false).unwrap();
+            assert_eq!(
+                enc.stats().written,
+                u64::from(n),
+                "{enc_fmt} preset {preset}"
+            );
+            let what = format!("{enc_fmt} preset {preset}");
+            let types = pict_types(&out);
+            assert_eq!(types.len(), n as usize, "{what}: {types}");
+            for (i, t) in types.chars().enumerate() {
+                assert_eq!(t == 'I', i as u32 % gop == 0, "{what}: {types}");
+            }
+            assert!(types.contains('B'), "{what}: {types}");
+            let decoded = decode_i420(&out, None);
+            let psnr = psnr_y_min(&src, &decoded, 320, 240);
+            assert!(psnr > 32.0, "{what}: PSNR {psnr:.1}");
+            let ts = ffprobe(
+                &out,
+                &["-select_streams", "v:0", "-show_entries", "packet=pts,dts"],
+            );
+            let ts: Vec<&str> = ts.lines().collect();
+            let reordered = ts.chunks(2).any(|c| c.len() == 2 && c[0] != c[1]);
+            assert_eq!(reordered, ![3, 7].contains(&preset), "{what}: {ts:?}");
+            let dur = container_duration(&out);
+            assert!((dur - 0.8).abs() <= 0.042, "{what}: duration {dur}");
+        }
     }
 }
 
@@ -422,12 +471,18 @@ struct Flaky {
 }
 
 impl VideoEncoder for Flaky {
-    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> venc::Result<Coded> {
+    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> venc::Result<Vec<Coded>> {
         self.n += 1;
         if self.fail_at.contains(&(self.n - 1)) {
             return Err(Error::backend("injected failure"));
         }
         self.inner.encode(pic, force_key)
+    }
+    fn flush(&mut self) -> venc::Result<Vec<Coded>> {
+        self.inner.flush()
+    }
+    fn reorder_delay(&self) -> u32 {
+        self.inner.reorder_delay()
     }
     fn set_bitrate(&mut self, bps: u32) -> venc::Result<()> {
         self.inner.set_bitrate(bps)
@@ -901,6 +956,66 @@ fn rtmp_to_nginx() {
     let dur = container_duration(&rec);
     println!("rtmp recording: duration {dur}");
     assert!((dur - 2.0).abs() <= 0.042, "duration {dur}");
+}
+
+/// A B-frame preset pushed to nginx-rtmp: composition times in the FLV
+/// tags, every frame recorded and decoded.
+#[test]
+fn rtmp_to_nginx_with_b_frames() {
+    require!("ffmpeg", "ffprobe", "nginx");
+    let d = fresh_dir("rtmpb");
+    let port = free_port();
+    let Some(ng) = start_nginx(&d, port) else {
+        return;
+    };
+    let url = format!("rtmp://127.0.0.1:{port}/live/b");
+    let params = "width=320:height=240:bitrate=800:gop=16:gop_preset=5:framerate=25";
+    let enc = open(&url, "h264_bm", params, 5, 3).unwrap();
+    let n = 40;
+    for i in 0..n {
+        let pic = pattern_i420(320, 240, i);
+        assert_eq!(code(enc.video_write(&i420_view(&pic, 320, 240))), 0);
+    }
+    enc.release(false).unwrap();
+    let rec = d.join("b.flv");
+    settle_recording(&rec, ng);
+    assert_eq!(decoded_frames(&rec, 320, 240), n as usize);
+    assert!(pict_types(&rec).contains('B'));
+    let dur = container_duration(&rec);
+    assert!((dur - 1.6).abs() <= 0.042, "duration {dur}");
+}
+
+/// H.265 with B pictures over RTSP (RFC 7798) to FFmpeg.
+#[test]
+fn rtsp_h265_with_b_frames() {
+    require!("ffmpeg", "ffprobe");
+    let d = fresh_dir("rtspb");
+    let out = d.join("got.mkv");
+    let port = free_port();
+    let url = format!("rtsp://127.0.0.1:{port}/live");
+    let mut server = start_rtsp_listener(&url, &out);
+    let params = "width=320:height=240:bitrate=800:gop=16:gop_preset=8:framerate=25";
+    let end = Instant::now() + Duration::from_secs(10);
+    let enc = loop {
+        match open(&url, "h265_bm", params, 5, 3) {
+            Ok(e) => break e,
+            Err(e) if e.status == Status::Io && Instant::now() < end => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(e) => panic!("open {url}: {e}"),
+        }
+    };
+    let n = 40;
+    for i in 0..n {
+        let pic = pattern_i420(320, 240, i);
+        assert_eq!(code(enc.video_write(&i420_view(&pic, 320, 240))), 0);
+    }
+    enc.release(false).unwrap();
+    assert!(server.wait(Duration::from_secs(20)), "ffmpeg did not exit");
+    assert_eq!(decoded_frames(&out, 320, 240), n as usize);
+    assert!(pict_types(&out).contains('B'));
+    let dur = container_duration(&out);
+    assert!((dur - 1.6).abs() <= 0.042, "duration {dur}");
 }
 
 #[test]

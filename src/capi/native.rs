@@ -62,8 +62,8 @@ pub extern "C" fn venc_config_new(out: *mut *mut venc_config) -> venc_status {
 
 /// Sets one key. Unknown key → VENC_ERR_UNKNOWN_KEY, bad value →
 /// VENC_ERR_BAD_VALUE; the config's last error names the key. Keys: codec,
-/// width, height, pix_fmt, fps, rc, bitrate, max_bitrate, qp, gop, profile,
-/// header_mode, threads, quality, chip, queue_depth.
+/// width, height, pix_fmt, fps, rc, bitrate, max_bitrate, qp, gop, bframes,
+/// profile, header_mode, threads, quality, chip, queue_depth.
 #[no_mangle]
 pub extern "C" fn venc_config_set(
     cfg: *mut venc_config,

@@ -49,8 +49,8 @@ pub const VENC_SAIL_RELEASE_DISCARD: u32 = 1;
 /// (3; 1 all-I, 2 IPP, 3 IBB, 4 IBPBP, 5 IBBBP, 6 IPPPP, 7 IBBBB, 8 random
 /// access, 9 IPP), qp (-1; >= 0 means constant QP and bitrate is ignored),
 /// mb_rc, bg, nr, weightp (0 or 1; accepted, no effect on the host
-/// engines). The engines code I and P only: gop_preset 3, 4, 5, 7 and 8
-/// give an IPP stream and say so in the warning text. libvenc keys:
+/// engines). gop_preset 3 and 7 code low-delay B pictures (no reordering);
+/// 4, 5 and 8 put 1, 3 and 7 B pictures between anchors. libvenc keys:
 /// chip=bm1684x (default) or chip=bm1684 selects that chip's conversion
 /// rules; block_ms (default 5000) bounds how long abort policy 3 waits.
 /// A token without '=' or a non-integer value fails the constructor,
@@ -137,7 +137,7 @@ pub extern "C" fn venc_sail_new_picture(out: *mut *mut venc_sail) -> venc_status
 ///
 /// On failure `*out` is untouched and, when `err` is not NULL, up to
 /// `err_cap` bytes of explanation are written there (NUL-terminated). On
-/// success, warnings (unknown keys, B-frame presets coded as IPP) are in
+/// success, warnings (unknown keys, keys without effect) are in
 /// venc_sail_last_error.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]

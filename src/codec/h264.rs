@@ -244,7 +244,7 @@ fn fill_params(params: &mut oh::SEncParamExt, p: &EncodeParams) {
 }
 
 impl VideoEncoder for H264Encoder {
-    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Coded> {
+    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<Coded>> {
         if pic.width != self.width || pic.height != self.height {
             return Err(Error::invalid_arg(format!(
                 "picture is {}x{} but the encoder was opened for {}x{}",
@@ -282,8 +282,10 @@ impl VideoEncoder for H264Encoder {
                 self.frames
             )));
         }
+        let mut coded = collect(&self.info)?;
+        coded.display_index = self.frames;
         self.frames += 1;
-        collect(&self.info)
+        Ok(vec![coded])
     }
 
     fn set_bitrate(&mut self, bps: u32) -> Result<()> {

@@ -13,6 +13,8 @@ pub struct HevcEncoder {
     rc: RcMode,
     bitrate: u32,
     max_bitrate: u32,
+    /// Pictures given to `encode` so far.
+    frames: u64,
 }
 
 fn rate_control(rc: RcMode, bitrate: u32, max_bitrate: u32, qp: u8) -> h265::RateControl {
@@ -46,12 +48,13 @@ impl HevcEncoder {
             rc: p.rc,
             bitrate: p.bitrate,
             max_bitrate: p.max_bitrate,
+            frames: 0,
         })
     }
 }
 
 impl VideoEncoder for HevcEncoder {
-    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Coded> {
+    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<Coded>> {
         let picture = h265::Picture {
             y: &pic.y,
             u: &pic.u,
@@ -71,7 +74,9 @@ impl VideoEncoder for HevcEncoder {
             (false, h265::SliceType::P) => FrameType::P,
             (false, h265::SliceType::B) => FrameType::B,
         };
-        Ok(Coded {
+        let display_index = self.frames;
+        self.frames += 1;
+        Ok(vec![Coded {
             data: coded.data,
             parameter_sets: if coded.idr {
                 self.inner.parameter_sets()
@@ -80,7 +85,8 @@ impl VideoEncoder for HevcEncoder {
             },
             keyframe: coded.idr,
             frame_type: Some(frame_type),
-        })
+            display_index,
+        }])
     }
 
     fn set_bitrate(&mut self, bps: u32) -> Result<()> {

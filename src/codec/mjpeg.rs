@@ -117,6 +117,8 @@ pub fn encode_packed(
 
 pub struct MjpegEncoder {
     quality: u8,
+    /// Pictures coded so far.
+    frames: u64,
 }
 
 impl MjpegEncoder {
@@ -124,18 +126,22 @@ impl MjpegEncoder {
         check_size(p.width, p.height)?;
         Ok(MjpegEncoder {
             quality: check_quality(p.quality)?,
+            frames: 0,
         })
     }
 }
 
 impl VideoEncoder for MjpegEncoder {
-    fn encode(&mut self, pic: &Yuv420, _force_key: bool) -> Result<Coded> {
-        Ok(Coded {
+    fn encode(&mut self, pic: &Yuv420, _force_key: bool) -> Result<Vec<Coded>> {
+        let coded = Coded {
             data: encode_yuv420(pic, self.quality)?,
             parameter_sets: Vec::new(),
             keyframe: true,
             frame_type: Some(FrameType::I),
-        })
+            display_index: self.frames,
+        };
+        self.frames += 1;
+        Ok(vec![coded])
     }
     fn set_bitrate(&mut self, _bps: u32) -> Result<()> {
         Err(Error::unsupported(

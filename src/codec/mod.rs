@@ -24,11 +24,28 @@ pub struct Coded {
     pub parameter_sets: Vec<u8>,
     pub keyframe: bool,
     pub frame_type: Option<FrameType>,
+    /// Which input picture this is: 0 for the first picture given to
+    /// `encode`, counting in input (display) order.
+    pub display_index: u64,
 }
 
 /// A video encoder engine.
 pub trait VideoEncoder: Send {
-    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Coded>;
+    /// Takes the next picture in display order and returns the pictures now
+    /// coded, in coding order: none while B pictures wait for their anchor,
+    /// several when an anchor releases them. `force_key` makes this picture
+    /// an IDR; pictures held before it are coded first, without referencing it.
+    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<Coded>>;
+    /// End of stream: codes every picture still held back.
+    fn flush(&mut self) -> Result<Vec<Coded>> {
+        Ok(Vec::new())
+    }
+    /// The most pictures by which coding order runs ahead of display order
+    /// (0 without reordering). The k-th coded picture gets the dts of display
+    /// picture k - reorder_delay.
+    fn reorder_delay(&self) -> u32 {
+        0
+    }
     /// New target in bits per second (CBR/VBR).
     fn set_bitrate(&mut self, bps: u32) -> Result<()>;
     /// New constant QP (CQP), or JPEG quality for MJPEG.

@@ -5,6 +5,7 @@ pub mod chip;
 pub mod packet;
 pub mod params;
 pub mod session;
+pub mod timeline;
 
 pub use packet::Packet;
 pub use params::EncodeParams;

@@ -118,6 +118,50 @@ impl HeaderMode {
     }
 }
 
+/// Which pictures are coded as B and in which order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum GopShape {
+    /// I and P only.
+    #[default]
+    IpOnly,
+    /// Every non-key picture is a B picture predicted from past pictures only
+    /// (generalized P/B, "low-delay B"): no reordering, pts == dts.
+    LowDelayB,
+    /// `b_frames` (1..=7) B pictures between anchors (I/P); anchors are coded
+    /// first, so the coding order differs from display order.
+    Reordered { b_frames: u8 },
+}
+
+impl GopShape {
+    /// Most B pictures between two anchors.
+    pub const MAX_B_FRAMES: u8 = 7;
+
+    /// The config spelling: `0`..`7` B pictures between anchors, or `lowdelay`.
+    pub fn name(self) -> String {
+        match self {
+            GopShape::IpOnly => "0".into(),
+            GopShape::LowDelayB => "lowdelay".into(),
+            GopShape::Reordered { b_frames } => b_frames.to_string(),
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<GopShape> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("lowdelay") {
+            return Some(GopShape::LowDelayB);
+        }
+        match s.parse::<u8>().ok()? {
+            0 => Some(GopShape::IpOnly),
+            n if n <= Self::MAX_B_FRAMES => Some(GopShape::Reordered { b_frames: n }),
+            _ => None,
+        }
+    }
+
+    pub fn has_b(self) -> bool {
+        self != GopShape::IpOnly
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct EncodeParams {
     pub codec: Codec,
@@ -134,6 +178,7 @@ pub struct EncodeParams {
     pub qp: u8,
     /// IDR period in frames; 0 means only the first frame.
     pub gop: u32,
+    pub gop_shape: GopShape,
     pub profile: Profile,
     pub header_mode: HeaderMode,
     /// 0 = as many as the machine has.

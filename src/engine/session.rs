@@ -12,9 +12,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::codec::{self, Coded, VideoEncoder};
+use crate::codec::{self, VideoEncoder};
 use crate::engine::packet::{FrameType, Packet, FLAG_EOS, FLAG_HEADER, FLAG_KEYFRAME};
 use crate::engine::params::{Codec, EncodeParams, HeaderMode, RcMode};
+use crate::engine::timeline::{Timed, Timeline};
 use crate::error::{Error, Result, Status};
 use crate::frame::Yuv420;
 
@@ -338,7 +339,8 @@ impl Drop for Session {
 }
 
 fn run_worker(shared: &Shared, mut encoder: Box<dyn VideoEncoder>, params: &EncodeParams) {
-    let mut frame_index: u64 = 0;
+    let reorder_delay = encoder.reorder_delay();
+    let mut timeline = Timeline::<u64>::new(reorder_delay);
     let mut since_key: u64 = 0;
     loop {
         let (frame, force, changes) = {
@@ -347,20 +349,12 @@ fn run_worker(shared: &Shared, mut encoder: Box<dyn VideoEncoder>, params: &Enco
                 if st.closing {
                     return;
                 }
-                if !st.input.is_empty() {
+                if !st.input.is_empty() || st.draining {
                     break;
-                }
-                if st.draining {
-                    st.output.push_back(eos_packet(frame_index));
-                    st.finished = true;
-                    shared.progress.notify_all();
-                    return;
                 }
                 st = shared.work.wait(st).unwrap_or_else(|p| p.into_inner());
             }
-            let Some(frame) = st.input.pop_front() else {
-                continue;
-            };
+            let frame = st.input.pop_front();
             st.busy = true;
             let force = std::mem::take(&mut st.keyframe_request);
             let changes = std::mem::take(&mut st.rate_changes);
@@ -368,30 +362,52 @@ fn run_worker(shared: &Shared, mut encoder: Box<dyn VideoEncoder>, params: &Enco
             (frame, force, changes)
         };
 
-        let result = apply_changes(encoder.as_mut(), changes).and_then(|()| {
-            let gop_due = params.gop > 0 && since_key >= u64::from(params.gop);
-            let coded =
-                catch(|| encoder.encode(&frame.picture, force || frame.force_key || gop_due))?;
-            Ok(packets(coded, &frame, frame_index, params.header_mode))
+        let end = frame.is_none();
+        let result = apply_changes(encoder.as_mut(), changes).and_then(|()| match frame {
+            Some(frame) => {
+                let gop_due = params.gop > 0 && since_key >= u64::from(params.gop);
+                let force = force || frame.force_key || gop_due;
+                if force {
+                    since_key = 0;
+                }
+                since_key += 1;
+                timeline.input(frame.pts, frame.user_tag);
+                let coded = catch(|| encoder.encode(&frame.picture, force))?;
+                Ok(timeline.coded(coded, false))
+            }
+            None => {
+                let coded = catch(|| encoder.flush())?;
+                Ok(timeline.coded(coded, true))
+            }
         });
 
         let mut st = shared.lock();
         st.busy = false;
         match result {
-            Ok(pkts) => {
-                for p in pkts {
-                    if p.is_keyframe() {
-                        st.stats.keyframes += 1;
-                        since_key = 0;
+            Ok(timed) => {
+                for t in timed {
+                    if t.coded.keyframe && reorder_delay == 0 {
+                        // The engine chose a keyframe itself: the GOP restarts.
+                        since_key = 1;
                     }
-                    if !p.is_header() || p.is_keyframe() {
-                        st.stats.frames_out += 1;
+                    for p in packets(t, params.header_mode) {
+                        if p.is_keyframe() {
+                            st.stats.keyframes += 1;
+                        }
+                        if !p.is_header() || p.is_keyframe() {
+                            st.stats.frames_out += 1;
+                        }
+                        st.stats.bytes_out += p.data.len() as u64;
+                        st.output.push_back(p);
                     }
-                    st.stats.bytes_out += p.data.len() as u64;
-                    st.output.push_back(p);
                 }
-                since_key += 1;
-                frame_index += 1;
+                if end {
+                    let frames_in = st.stats.frames_in;
+                    st.output.push_back(eos_packet(frames_in));
+                    st.finished = true;
+                    shared.progress.notify_all();
+                    return;
+                }
             }
             Err(e) => {
                 st.failed = Some(e);
@@ -426,7 +442,8 @@ fn apply_changes(encoder: &mut dyn VideoEncoder, changes: Vec<RateChange>) -> Re
     Ok(())
 }
 
-fn packets(coded: Coded, frame: &InputFrame, index: u64, mode: HeaderMode) -> Vec<Packet> {
+fn packets(t: Timed<u64>, mode: HeaderMode) -> Vec<Packet> {
+    let coded = t.coded;
     let frame_type = coded.frame_type.unwrap_or(if coded.keyframe {
         FrameType::Idr
     } else {
@@ -440,11 +457,11 @@ fn packets(coded: Coded, frame: &InputFrame, index: u64, mode: HeaderMode) -> Ve
             HeaderMode::Separate => out.push(Packet {
                 data: coded.parameter_sets,
                 flags: FLAG_HEADER,
-                pts: frame.pts,
-                dts: frame.pts,
-                user_tag: frame.user_tag,
+                pts: t.pts,
+                dts: t.dts,
+                user_tag: t.meta,
                 frame_type: FrameType::None,
-                frame_index: index,
+                frame_index: coded.display_index,
             }),
             HeaderMode::Inband => {
                 let mut joined = coded.parameter_sets;
@@ -457,11 +474,11 @@ fn packets(coded: Coded, frame: &InputFrame, index: u64, mode: HeaderMode) -> Ve
     out.push(Packet {
         data,
         flags,
-        pts: frame.pts,
-        dts: frame.pts,
-        user_tag: frame.user_tag,
+        pts: t.pts,
+        dts: t.dts,
+        user_tag: t.meta,
         frame_type,
-        frame_index: index,
+        frame_index: coded.display_index,
     });
     out
 }

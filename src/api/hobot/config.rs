@@ -2,7 +2,7 @@
 //! GOP 60 for H.264 and 30 for H.265) and the `set` overrides.
 
 use crate::engine::chip::{self, ChipProfile};
-use crate::engine::params::{Codec, EncodeParams, HeaderMode, Profile, RcMode};
+use crate::engine::params::{Codec, EncodeParams, GopShape, HeaderMode, Profile, RcMode};
 use crate::frame::PixelFormat;
 
 use super::error::{HResult, HobotError};
@@ -178,6 +178,7 @@ impl BoardConfig {
             max_bitrate: bits * 2000,
             qp: self.qp,
             gop: self.gop_for(t),
+            gop_shape: GopShape::IpOnly,
             profile: Profile::Main,
             header_mode: HeaderMode::Inband,
             threads: 1,

@@ -2,7 +2,7 @@
 //! translation into session parameters.
 
 use crate::engine::chip;
-use crate::engine::params::{Codec, EncodeParams, HeaderMode, Profile, RcMode};
+use crate::engine::params::{Codec, EncodeParams, GopShape, HeaderMode, Profile, RcMode};
 use crate::frame::PixelFormat;
 
 use super::error::{Code, K230Error, KResult};
@@ -211,6 +211,7 @@ impl ChnAttr {
             max_bitrate,
             qp,
             gop: if self.gop == 0 { 30 } else { self.gop },
+            gop_shape: GopShape::IpOnly,
             profile,
             header_mode: HeaderMode::Separate,
             threads: 1,

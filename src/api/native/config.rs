@@ -2,7 +2,7 @@
 //! checked as a whole when an encoder is made from them.
 
 use crate::engine::chip::{self, ChipProfile};
-use crate::engine::params::{Codec, EncodeParams, HeaderMode, Profile, RcMode};
+use crate::engine::params::{Codec, EncodeParams, GopShape, HeaderMode, Profile, RcMode};
 use crate::error::{Error, Result, Status};
 use crate::frame::PixelFormat;
 
@@ -18,6 +18,7 @@ pub const KEYS: &[&str] = &[
     "max_bitrate",
     "qp",
     "gop",
+    "bframes",
     "profile",
     "header_mode",
     "threads",
@@ -64,6 +65,7 @@ pub struct Config {
     pub qp: u8,
     /// None: the chip's default.
     pub gop: Option<u32>,
+    pub gop_shape: GopShape,
     pub profile: Profile,
     pub header_mode: HeaderMode,
     pub threads: u32,
@@ -87,6 +89,7 @@ impl Default for Config {
             max_bitrate: 0,
             qp: 26,
             gop: None,
+            gop_shape: GopShape::IpOnly,
             profile: Profile::High,
             header_mode: HeaderMode::Inband,
             threads: 1,
@@ -186,6 +189,11 @@ impl Config {
             "max_bitrate" => self.max_bitrate = parse_bitrate(key, v)?,
             "qp" => self.qp = parse_u32(key, v, 0, 51)? as u8,
             "gop" => self.gop = Some(parse_u32(key, v, 0, 100_000)?),
+            "bframes" => {
+                self.gop_shape = GopShape::from_name(v).ok_or_else(|| {
+                    bad(key, value, "0..7 (B pictures between anchors) or lowdelay")
+                })?
+            }
             "profile" => {
                 self.profile = Profile::from_name(v)
                     .ok_or_else(|| bad(key, value, "one of baseline, main, high"))?
@@ -238,6 +246,7 @@ impl Config {
             "max_bitrate" => self.effective_max_bitrate().to_string(),
             "qp" => self.qp.to_string(),
             "gop" => self.effective_gop().to_string(),
+            "bframes" => self.gop_shape.name(),
             "profile" => self.effective_profile().name().to_string(),
             "header_mode" => self.header_mode.name().to_string(),
             "threads" => self.threads.to_string(),
@@ -295,6 +304,12 @@ impl Config {
                 self.max_bitrate, self.bitrate
             )));
         }
+        if self.codec == Codec::Mjpeg && self.gop_shape.has_b() {
+            return Err(Error::bad_value(format!(
+                "config key \"bframes\": {} asks for B pictures, which mjpeg does not have",
+                self.gop_shape.name()
+            )));
+        }
         self.chip
             .check(self.codec, self.pix_fmt, self.width, self.height, self.rc)?;
         Ok(EncodeParams {
@@ -309,6 +324,7 @@ impl Config {
             max_bitrate: self.effective_max_bitrate(),
             qp: self.qp,
             gop: self.effective_gop(),
+            gop_shape: self.gop_shape,
             profile: self.effective_profile(),
             header_mode: self.header_mode,
             threads: self.threads,

@@ -19,7 +19,7 @@ struct HookedEngine {
 }
 
 impl VideoEncoder for HookedEngine {
-    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Coded> {
+    fn encode(&mut self, pic: &Yuv420, force_key: bool) -> Result<Vec<Coded>> {
         match self.hook {
             DebugHook::PanicEncode => {
                 panic!("debug_hook=panic_encode: deliberate panic inside the engine")
@@ -28,6 +28,12 @@ impl VideoEncoder for HookedEngine {
             _ => {}
         }
         self.inner.encode(pic, force_key)
+    }
+    fn flush(&mut self) -> Result<Vec<Coded>> {
+        self.inner.flush()
+    }
+    fn reorder_delay(&self) -> u32 {
+        self.inner.reorder_delay()
     }
     fn set_bitrate(&mut self, bps: u32) -> Result<()> {
         self.inner.set_bitrate(bps)

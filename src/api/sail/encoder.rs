@@ -129,6 +129,7 @@ impl VideoSettings {
             max_bitrate: 0,
             qp: p.qp.unwrap_or(26),
             gop: p.effective_gop(),
+            gop_shape: p.gop_shape(),
             profile: Profile::Main,
             header_mode: HeaderMode::Inband,
             threads: 0,

@@ -13,6 +13,7 @@
 //! picks the conversion rules and limits; `block_ms` (default 5000, 1..600000)
 //! bounds how long abort policy 3 waits for room in the queue.
 
+use crate::engine::params::GopShape;
 use crate::error::{Error, Result};
 
 /// Which Sophgo chip's rules apply.
@@ -126,6 +127,20 @@ impl EncParams {
         }
     }
 
+    /// The B-picture structure of the preset, as the vendor's encoder (a
+    /// Chips&Media WAVE core) defines it: 3 and 7 are low-delay B (B pictures
+    /// from past references, no reordering), 4, 5 and 8 put 1, 3 and 7 B
+    /// pictures between anchors.
+    pub fn gop_shape(&self) -> GopShape {
+        match self.gop_preset {
+            3 | 7 => GopShape::LowDelayB,
+            4 => GopShape::Reordered { b_frames: 1 },
+            5 => GopShape::Reordered { b_frames: 3 },
+            8 => GopShape::Reordered { b_frames: 7 },
+            _ => GopShape::IpOnly,
+        }
+    }
+
     pub fn preset_name(&self) -> &'static str {
         GOP_PRESETS
             .get(self.gop_preset.wrapping_sub(1) as usize)
@@ -212,13 +227,6 @@ pub fn parse(text: &str) -> Result<EncParams> {
             )),
         }
     }
-    if !matches!(p.gop_preset, 1 | 2 | 6 | 9) {
-        p.warnings.push(format!(
-            "enc_params: gop_preset {} ({}) asks for B-frames; the engines code I and P only, so the stream is IPP",
-            p.gop_preset,
-            p.preset_name()
-        ));
-    }
     for (key, v) in [
         ("mb_rc", p.mb_rc),
         ("bg", p.bg),
@@ -247,7 +255,8 @@ mod tests {
             (2000, 32, 3, None)
         );
         assert_eq!(p.chip, SailChip::Bm1684x);
-        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings); // preset 3 is IBB
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        assert_eq!(p.gop_shape(), GopShape::LowDelayB); // preset 3 is IBB
     }
 
     #[test]

@@ -65,9 +65,20 @@ pub struct Queue {
 
 /// What happened to the frame the worker took.
 pub enum Outcome {
-    Written,
+    /// `written` pictures reached the output (0 while B pictures wait for
+    /// their anchor, several when an anchor releases them); `lost` held
+    /// pictures belonged to an output that failed before a reconnect.
+    Written {
+        written: u64,
+        lost: u64,
+    },
     EncodeFailed(String),
-    WriteFailed(String),
+    /// A write failed; `lost` pictures (that one and the rest of its batch)
+    /// did not reach the output.
+    WriteFailed {
+        message: String,
+        lost: u64,
+    },
 }
 
 impl Queue {
@@ -201,14 +212,17 @@ impl Queue {
     pub fn done(&self, outcome: Outcome) {
         let mut st = self.lock();
         match outcome {
-            Outcome::Written => st.stats.written += 1,
+            Outcome::Written { written, lost } => {
+                st.stats.written += written;
+                st.stats.write_failed += lost;
+            }
             Outcome::EncodeFailed(m) => {
                 st.stats.encode_failed += 1;
                 st.encode_failed = Some(m);
             }
-            Outcome::WriteFailed(m) => {
-                st.stats.write_failed += 1;
-                st.write_failed = Some(m);
+            Outcome::WriteFailed { message, lost } => {
+                st.stats.write_failed += lost;
+                st.write_failed = Some(message);
                 self.room.notify_all();
             }
         }
@@ -221,6 +235,13 @@ impl Queue {
         st.discard |= discard;
         self.work.notify_all();
         self.room.notify_all();
+    }
+
+    /// After `take` returned None: should the pictures the engine still
+    /// holds be coded and written? Not after a discard or a failed output.
+    pub fn should_flush(&self) -> bool {
+        let st = self.lock();
+        !st.discard && st.write_failed.is_none()
     }
 
     pub fn is_closing(&self) -> bool {
@@ -278,7 +299,10 @@ mod tests {
         q.done(Outcome::EncodeFailed("x".into()));
         assert_eq!(q.failure().unwrap().0, WriteCode::EncodeFailed);
         assert!(q.failure().is_none());
-        q.done(Outcome::WriteFailed("y".into()));
+        q.done(Outcome::WriteFailed {
+            message: "y".into(),
+            lost: 1,
+        });
         assert_eq!(q.failure().unwrap().0, WriteCode::WriteFailed);
         assert_eq!(q.failure().unwrap().0, WriteCode::WriteFailed);
         q.reconnected();

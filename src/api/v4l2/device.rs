@@ -17,7 +17,7 @@ use super::state::{CmdOutcome, Machine};
 use super::uapi::*;
 use crate::engine::chip;
 use crate::engine::packet::{FrameType, Packet};
-use crate::engine::params::{Codec, EncodeParams, HeaderMode, Profile, RcMode};
+use crate::engine::params::{Codec, EncodeParams, GopShape, HeaderMode, Profile, RcMode};
 use crate::engine::session::Session;
 use crate::error::Status;
 use crate::frame::{to_yuv420, PixelFormat, Yuv420};
@@ -192,6 +192,7 @@ impl Inner {
             max_bitrate: bitrate.saturating_mul(2),
             qp: c.value(CID_MPEG_VIDEO_H264_I_FRAME_QP) as u8,
             gop: gop as u32,
+            gop_shape: GopShape::IpOnly,
             profile,
             header_mode: HeaderMode::Separate,
             threads: 0,

@@ -20,6 +20,8 @@ Options:
       --rc MODE        rate control: cbr, vbr or cqp (default cbr)
       --qp N           quantizer 0..51 for --rc cqp
       --gop N          frames between keyframes (default: the chip's)
+      --bframes N      B pictures between anchors, 0..7 (default 0), or
+                       lowdelay for B pictures from past references only
       --chip NAME      encoder profile: generic, bm1684x, bm1684, k230,
                        x3, x5, v4l2 (default generic)
   -s, --size WxH       frame size of raw input, e.g. 1280x720
@@ -126,6 +128,10 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Parsed, UsageErr
             "--gop" => {
                 let v = value("frames between keyframes")?;
                 args.settings.push(("gop".into(), v));
+            }
+            "--bframes" => {
+                let v = value("0..7 or lowdelay")?;
+                args.settings.push(("bframes".into(), v));
             }
             "--chip" => {
                 let v = value("a chip name")?;
