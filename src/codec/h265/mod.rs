@@ -49,18 +49,8 @@ pub enum RateControl {
     Vbr { bitrate: u32, max_bitrate: u32 },
 }
 
-/// Which pictures are coded as B and in which order (mirrors the engine's `GopShape`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum GopShape {
-    /// I and P only.
-    #[default]
-    IpOnly,
-    /// Every non-IDR picture a B slice predicted from the previous picture (both lists).
-    LowDelayB,
-    /// `b_frames` (1..=7) non-reference B pictures between I/P anchors; coding order differs
-    /// from display order.
-    Reordered { b_frames: u8 },
-}
+/// Which pictures are coded as B and in which order (the engine's type).
+pub use crate::engine::params::GopShape;
 
 #[derive(Clone, Debug)]
 pub struct Config {

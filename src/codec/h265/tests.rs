@@ -533,3 +533,87 @@ fn rejects_bad_b_frames() {
     assert!(Encoder::new(cfg(8)).is_err());
     assert!(Encoder::new(cfg(7)).is_ok());
 }
+
+/// Bitrate / PSNR-Y / fps per GOP shape on a real clip at constant QP. Run with
+/// `VENC_CLIP=~/.cache/venc-clips/photo_720p.yuv cargo test --release --lib h265 -- --ignored
+/// measure_shapes --nocapture` (clip from tools/make-clips; `VENC_CLIP_SIZE`, default 1280x720).
+#[test]
+#[ignore]
+fn measure_shapes() {
+    let Ok(path) = std::env::var("VENC_CLIP") else {
+        return;
+    };
+    let size = std::env::var("VENC_CLIP_SIZE").unwrap_or_else(|_| "1280x720".into());
+    let (w, h) = size
+        .split_once('x')
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+        .expect("VENC_CLIP_SIZE is WxH");
+    let data = std::fs::read(&path).expect("clip");
+    let fs = (w * h * 3 / 2) as usize;
+    let limit = std::env::var("VENC_FRAMES")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(usize::MAX);
+    let step = std::env::var("VENC_STEP")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
+    let frames: Vec<&[u8]> = data.chunks_exact(fs).step_by(step).take(limit).collect();
+    let only = std::env::var("VENC_SHAPE").ok();
+    let threads = std::env::var("VENC_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
+    let shapes = [
+        ("IpOnly", GopShape::IpOnly),
+        ("LowDelayB", GopShape::LowDelayB),
+        ("Reordered{1}", GopShape::Reordered { b_frames: 1 }),
+        ("Reordered{3}", GopShape::Reordered { b_frames: 3 }),
+    ];
+    println!("| QP | shape | kbps | PSNR-Y dB | fps |");
+    println!("|---|---|---|---|---|");
+    let qps: Vec<u8> = std::env::var("VENC_QPS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|q| q.parse().ok()).collect())
+        .unwrap_or_else(|| vec![27, 32, 37]);
+    for qp in qps {
+        for (name, shape) in shapes {
+            if only.as_deref().is_some_and(|o| o != name) {
+                continue;
+            }
+            let mut enc = Encoder::new(Config {
+                width: w,
+                height: h,
+                fps_num: 30,
+                fps_den: 1,
+                rc: RateControl::ConstQp { qp },
+                gop: 0,
+                threads,
+                gop_shape: shape,
+            })
+            .unwrap();
+            enc.log_reconstructions();
+            let t = std::time::Instant::now();
+            let mut bytes = 0usize;
+            for f in &frames {
+                for c in enc.encode(&picture(f, w, h), false).unwrap() {
+                    bytes += c.data.len();
+                }
+            }
+            for c in enc.flush().unwrap() {
+                bytes += c.data.len();
+            }
+            let secs = t.elapsed().as_secs_f64();
+            let ys = (w * h) as usize;
+            let recs = enc.take_reconstructions();
+            let p: f64 = recs
+                .iter()
+                .map(|(d, r)| psnr(&frames[*d as usize][..ys], &r[..ys]))
+                .sum::<f64>()
+                / recs.len() as f64;
+            let kbps = bytes as f64 * 8.0 * 30.0 / frames.len() as f64 / 1000.0;
+            let fps = frames.len() as f64 / secs;
+            println!("| {qp} | {name} | {kbps:.0} | {p:.2} | {fps:.1} |");
+        }
+    }
+}
