@@ -24,6 +24,7 @@
 
 mod bitwriter;
 mod cabac;
+mod coarse;
 mod ctu;
 mod deblock;
 mod inter;
@@ -138,6 +139,8 @@ pub struct Encoder {
     prev_mvs: Vec<Option<(i32, i32)>>,
     /// POC distance the motion in `prev_mvs` spans (to scale it as a search hint).
     prev_mvs_dist: i32,
+    /// Quarter-resolution source of the last anchor (reordered shape), for coarse motion.
+    lowres_anchor: Option<coarse::LowRes>,
     /// Pictures waiting for their anchor (reordered shape), in display order.
     held: Vec<Held>,
     spare: Vec<[Vec<u8>; 3]>,
@@ -255,6 +258,7 @@ impl Encoder {
             hp_tmp: Vec::new(),
             prev_mvs: Vec::new(),
             prev_mvs_dist: 1,
+            lowres_anchor: None,
             held: Vec::new(),
             spare: Vec::new(),
             recon_log: None,
@@ -505,6 +509,19 @@ impl Encoder {
         if !idr && refp.is_none() {
             return Err("internal error: inter picture without a reference".into());
         }
+        // anchors of the reordered shape: seed the search with coarse motion over the whole
+        // anchor distance (the previous anchor's motion is often missing or too short)
+        let mut coarse_hints = None;
+        if matches!(self.cfg.gop_shape, GopShape::Reordered { .. }) && kind != PicKind::BReordered {
+            let lr = coarse::downsample(&self.src[0], pw, ph);
+            if let (PicKind::P, Some(old)) = (kind, self.lowres_anchor.as_ref()) {
+                if cur - ref_poc[0] > 1 {
+                    let (field, bw) = coarse::block_motion(&lr, old, 16);
+                    coarse_hints = Some(coarse::to_hints(&field, bw, pw, ph));
+                }
+            }
+            self.lowres_anchor = Some(lr);
+        }
         let slice_type = match kind {
             PicKind::Idr => 2,
             PicKind::P => 1,
@@ -521,7 +538,11 @@ impl Encoder {
             idr,
             poc,
             fast,
-            prev_mvs: if idr { None } else { Some(&self.prev_mvs) },
+            prev_mvs: match (&coarse_hints, idr) {
+                (_, true) => None,
+                (Some(h), _) => Some(h),
+                (None, _) => Some(&self.prev_mvs),
+            },
             refp1,
             ref_poc,
             slice_type,
