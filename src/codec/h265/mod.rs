@@ -407,7 +407,12 @@ impl Encoder {
             }
             GopShape::Reordered { b_frames } => {
                 if idr {
+                    // the held pictures pass through `self.src`: keep this one aside meanwhile
+                    let spare = self.spare_planes();
+                    let current = std::mem::replace(&mut self.src, spare);
                     self.code_held(&mut out)?;
+                    let done = std::mem::replace(&mut self.src, current);
+                    self.spare.push(done);
                     out.push(self.code_picture(PicKind::Idr, display)?);
                 } else {
                     let spare = self.spare_planes();

@@ -184,11 +184,21 @@ fn roundtrip_shape(
     recs.sort_by_key(|r| r.0);
     let recs: Vec<Vec<u8>> = recs.into_iter().map(|r| r.1).collect();
     assert_eq!(recs.len(), n);
-    let psum: f64 = frames
+    let per: Vec<f64> = frames
         .iter()
         .zip(&recs)
         .map(|(f, r)| psnr(&f[..(w * h) as usize], &r[..(w * h) as usize]))
-        .sum();
+        .collect();
+    // every picture must resemble its own source (a picture coded from the wrong source
+    // still decodes consistently, but its PSNR falls far below its neighbours')
+    let mean = per.iter().sum::<f64>() / n as f64;
+    for (i, p) in per.iter().enumerate() {
+        assert!(
+            *p > mean - 6.0,
+            "picture {i}: PSNR {p:.1} dB, mean {mean:.1} dB"
+        );
+    }
+    let psum: f64 = per.iter().sum();
     let sp = tmp(&format!("{}.h265", tag));
     let dp = tmp(&format!("{}_dec.yuv", tag));
     std::fs::write(&sp, &stream).unwrap();
@@ -606,11 +616,16 @@ fn measure_shapes() {
             let secs = t.elapsed().as_secs_f64();
             let ys = (w * h) as usize;
             let recs = enc.take_reconstructions();
-            let p: f64 = recs
+            let per: Vec<f64> = recs
                 .iter()
                 .map(|(d, r)| psnr(&frames[*d as usize][..ys], &r[..ys]))
-                .sum::<f64>()
-                / recs.len() as f64;
+                .collect();
+            if std::env::var("VENC_VERBOSE").is_ok() {
+                for ((d, _), p) in recs.iter().zip(&per) {
+                    println!("  display {d}: PSNR-Y {p:.2}");
+                }
+            }
+            let p = per.iter().sum::<f64>() / per.len() as f64;
             let kbps = bytes as f64 * 8.0 * 30.0 / frames.len() as f64 / 1000.0;
             let fps = frames.len() as f64 / secs;
             println!("| {qp} | {name} | {kbps:.0} | {p:.2} | {fps:.1} |");
