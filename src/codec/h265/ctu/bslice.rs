@@ -20,8 +20,6 @@ pub(super) struct Motion {
 const L0_CAND: [usize; 12] = [0, 1, 0, 2, 1, 2, 0, 3, 1, 3, 2, 3];
 const L1_CAND: [usize; 12] = [1, 0, 2, 0, 2, 1, 3, 0, 3, 1, 3, 2];
 
-const CROSS: [(i32, i32); 4] = [(-1, 0), (1, 0), (0, -1), (0, 1)];
-
 /// Scales a neighbour's vector that points `td` pictures back to one pointing `tb` back
 /// (8.5.3.2.8; both pictures short-term).
 fn scale_mv(mv: (i32, i32), td: i32, tb: i32) -> (i32, i32) {
@@ -303,20 +301,37 @@ impl<'a> SliceEnc<'a> {
         let mv_cost = |l: usize, mv: (i32, i32)| -> u32 {
             (lam16 * mv_bits(mv, amvp[l][mvp_idx(l, mv)])) >> 4
         };
-        // bi: the average of the two uni predictions, then one quarter-sample refinement of L1
+        // bi: the average of the two uni predictions, then one refinement step of L1 over the
+        // half-sample grid (read from the precomputed planes, so no interpolation here)
         let mut p0 = [0u8; 1024];
         let mut p1 = [0u8; 1024];
         luma_u8(refs[0], x, y, n, uni[0].0, &mut p0);
         let mut bi = (uni[0].0, uni[1].0);
-        luma_u8(refs[1], x, y, n, bi.1, &mut p1);
-        avg_u8(&p0[..n * n], &p1[..n * n], &mut tmp[..n * n]);
         let c0 = mv_cost(0, bi.0);
-        let mut bi_cost = metric(&tmp[..n * n]) + c0 + mv_cost(1, bi.1);
-        let centre = bi.1;
-        for d in CROSS {
-            let cand = (centre.0 + d.0, centre.1 + d.1);
-            luma_u8(refs[1], x, y, n, cand, &mut p1);
+        let mut bi_cost = if same_pic {
+            // (mv, mv) from one picture is the uni prediction again: only refined vectors count
+            u32::MAX
+        } else {
+            luma_u8(refs[1], x, y, n, bi.1, &mut p1);
             avg_u8(&p0[..n * n], &p1[..n * n], &mut tmp[..n * n]);
+            metric(&tmp[..n * n]) + c0 + mv_cost(1, bi.1)
+        };
+        let centre = (uni[1].0 .0 & !1, uni[1].0 .1 & !1);
+        for d in [(0, 0), (-2, 0), (2, 0), (0, -2), (0, 2)] {
+            let cand = (centre.0 + d.0, centre.1 + d.1);
+            if cand == uni[1].0 && !same_pic {
+                continue;
+            }
+            let Some((v, st)) = pred_view(refs[1], x, y, n, cand) else {
+                continue;
+            };
+            for row in 0..n {
+                avg_u8(
+                    &p0[row * n..row * n + n],
+                    &v[row * st..row * st + n],
+                    &mut tmp[row * n..row * n + n],
+                );
+            }
             let c = metric(&tmp[..n * n]) + c0 + mv_cost(1, cand);
             if c < bi_cost {
                 bi_cost = c;
