@@ -646,3 +646,45 @@ fn measure_shapes() {
         }
     }
 }
+
+/// CBR holds its target within 10% over 10 s with B pictures (non-reference B pictures get
+/// fewer bits than P, the buffer feedback keeps the total on target).
+#[test]
+fn cbr_with_b_pictures_holds_target() {
+    let (w, h, n) = (176u32, 144u32, 300usize);
+    let Some(frames) = gen_frames(w, h, n, "cbrb") else {
+        return;
+    };
+    let target = 150_000u32;
+    for shape in [GopShape::LowDelayB, GopShape::Reordered { b_frames: 3 }] {
+        let mut enc = Encoder::new(Config {
+            width: w,
+            height: h,
+            fps_num: 30,
+            fps_den: 1,
+            rc: RateControl::Cbr { bitrate: target },
+            gop: 60,
+            threads: 1,
+            gop_shape: shape,
+        })
+        .unwrap();
+        let mut bits = 0usize;
+        for f in &frames {
+            for c in enc.encode(&picture(f, w, h), false).unwrap() {
+                bits += c.data.len() * 8;
+            }
+        }
+        for c in enc.flush().unwrap() {
+            bits += c.data.len() * 8;
+        }
+        let rate = bits as f64 / (n as f64 / 30.0);
+        let err = (rate - target as f64).abs() / target as f64;
+        assert!(
+            err < 0.10,
+            "{:?}: {:.0} bps for a {} bps target",
+            shape,
+            rate,
+            target
+        );
+    }
+}
