@@ -688,3 +688,25 @@ fn cbr_with_b_pictures_holds_target() {
         );
     }
 }
+
+/// Small pictures, short GOP periods and back-to-back forced IDRs with every shape.
+#[test]
+fn b_shapes_tiny_pictures_short_gops() {
+    let Some(frames) = gen_frames(16, 16, 9, "tiny") else {
+        return;
+    };
+    let rc = RateControl::ConstQp { qp: 26 };
+    for (k, shape) in [
+        GopShape::LowDelayB,
+        GopShape::Reordered { b_frames: 1 },
+        GopShape::Reordered { b_frames: 7 },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (gop, forced) in [(1u32, &[][..]), (2, &[][..]), (0, &[3usize, 4][..])] {
+            let tag = format!("tiny{k}_{gop}");
+            roundtrip_shape(16, 16, &frames, rc, 1, gop, shape, forced, &tag);
+        }
+    }
+}
