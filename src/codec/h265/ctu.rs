@@ -84,6 +84,9 @@ pub struct FrameCtx<'a> {
     pub rps: Option<&'a [(i32, bool)]>,
     /// POC distance spanned by the motion in `prev_mvs`.
     pub prev_mvs_dist: i32,
+    /// Per-list search hints of B pictures on the 4x4 grid (coarse motion to each list's
+    /// picture), used instead of the scaled `prev_mvs` when present.
+    pub list_hints: [Option<&'a [Option<(i32, i32)>]>; 2],
 }
 
 pub struct SliceEnc<'a> {

@@ -141,6 +141,8 @@ pub struct Encoder {
     prev_mvs_dist: i32,
     /// Quarter-resolution source of the last anchor (reordered shape), for coarse motion.
     lowres_anchor: Option<coarse::LowRes>,
+    /// Quarter-resolution source of the anchor before it (L0 of reordered B pictures).
+    lowres_old: Option<coarse::LowRes>,
     /// Pictures waiting for their anchor (reordered shape), in display order.
     held: Vec<Held>,
     spare: Vec<[Vec<u8>; 3]>,
@@ -259,6 +261,7 @@ impl Encoder {
             prev_mvs: Vec::new(),
             prev_mvs_dist: 1,
             lowres_anchor: None,
+            lowres_old: None,
             held: Vec::new(),
             spare: Vec::new(),
             recon_log: None,
@@ -517,15 +520,36 @@ impl Encoder {
         // anchors of the reordered shape: seed the search with coarse motion over the whole
         // anchor distance (the previous anchor's motion is often missing or too short)
         let mut coarse_hints = None;
-        if matches!(self.cfg.gop_shape, GopShape::Reordered { .. }) && kind != PicKind::BReordered {
+        let mut b_hints: [Option<Vec<Option<(i32, i32)>>>; 2] = [None, None];
+        if matches!(self.cfg.gop_shape, GopShape::Reordered { .. }) {
             let lr = coarse::downsample(&self.src[0], pw, ph);
-            if let (PicKind::P, Some(old)) = (kind, self.lowres_anchor.as_ref()) {
-                if cur - ref_poc[0] > 1 {
-                    let (field, bw) = coarse::block_motion(&lr, old, 16);
-                    coarse_hints = Some(coarse::to_hints(&field, bw, pw, ph));
+            match kind {
+                PicKind::P => {
+                    if let Some(old) = self.lowres_anchor.as_ref() {
+                        if cur - ref_poc[0] > 1 {
+                            let (field, bw) = coarse::block_motion(&lr, old, 16);
+                            coarse_hints = Some(coarse::to_hints(&field, bw, pw, ph));
+                        }
+                    }
                 }
+                PicKind::BReordered => {
+                    // B pictures are at most b_frames pictures from either anchor: a smaller
+                    // range per list; the anchor's own motion says nothing across a scene cut.
+                    // At distance 1 the scaled motion of the anchor does as well.
+                    let lists = [self.lowres_old.as_ref(), self.lowres_anchor.as_ref()];
+                    for (l, r) in lists.into_iter().enumerate() {
+                        if let (Some(r), true) = (r, (cur - ref_poc[l]).abs() > 1) {
+                            let (field, bw) = coarse::block_motion(&lr, r, 8);
+                            b_hints[l] = Some(coarse::to_hints(&field, bw, pw, ph));
+                        }
+                    }
+                }
+                _ => {}
             }
-            self.lowres_anchor = Some(lr);
+            if kind != PicKind::BReordered {
+                self.lowres_old = if idr { None } else { self.lowres_anchor.take() };
+                self.lowres_anchor = Some(lr);
+            }
         }
         let slice_type = match kind {
             PicKind::Idr => 2,
@@ -557,6 +581,7 @@ impl Encoder {
                 Some(&rps)
             },
             prev_mvs_dist: self.prev_mvs_dist,
+            list_hints: [b_hints[0].as_deref(), b_hints[1].as_deref()],
         };
         // split buffers into bands of CTB rows
         let mut bands = Vec::new();

@@ -247,11 +247,17 @@ impl<'a> SliceEnc<'a> {
         let amvp = [self.amvp_list_b(x, y, n, 0), self.amvp_list_b(x, y, n, 1)];
         let same_pic = self.f.ref_poc[0] == self.f.ref_poc[1];
         let cur = self.f.poc as i32;
-        let hint = self.f.prev_mvs.and_then(|pm| {
-            let w4 = pw >> 2;
-            let i =
-                ((y + n / 2) >> 2).min((self.f.ph >> 2) - 1) * w4 + ((x + n / 2) >> 2).min(w4 - 1);
-            pm.get(i).copied().flatten()
+        let w4 = pw >> 2;
+        let centre4 =
+            ((y + n / 2) >> 2).min((self.f.ph >> 2) - 1) * w4 + ((x + n / 2) >> 2).min(w4 - 1);
+        let at =
+            |h: Option<&[Option<(i32, i32)>]>| h.and_then(|h| h.get(centre4).copied().flatten());
+        let prev = at(self.f.prev_mvs);
+        // coarse motion to each list's picture, else the last reference's motion scaled
+        let hints = [0, 1].map(|l| {
+            at(self.f.list_hints[l]).or_else(|| {
+                prev.map(|h| scale_mv(h, self.f.prev_mvs_dist, cur - self.f.ref_poc[l]))
+            })
         });
         let mut buf = std::mem::take(&mut self.scratch);
         let mut uni = [((0, 0), u32::MAX); 2];
@@ -270,8 +276,8 @@ impl<'a> SliceEnc<'a> {
                     ns += 1;
                 }
             }
-            if let Some(h) = hint {
-                starts[ns] = scale_mv(h, self.f.prev_mvs_dist, cur - self.f.ref_poc[l]);
+            if let Some(h) = hints[l] {
+                starts[ns] = h;
                 ns += 1;
             }
             for m in mc.iter().filter(|m| m.dir & (1 << l) != 0).take(3) {
