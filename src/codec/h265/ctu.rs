@@ -86,8 +86,11 @@ pub struct FrameCtx<'a> {
     pub prev_mvs_dist: i32,
     /// Per-list search hints of B pictures on the 4x4 grid (coarse motion to each list's
     /// picture), used instead of the scaled `prev_mvs` when present.
-    pub list_hints: [Option<&'a [Option<(i32, i32)>]>; 2],
+    pub list_hints: [Option<&'a [Hint]>; 2],
 }
+
+/// A motion search start for one 4x4 block (None: no hint).
+pub type Hint = Option<(i32, i32)>;
 
 pub struct SliceEnc<'a> {
     pub f: &'a FrameCtx<'a>,

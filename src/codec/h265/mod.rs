@@ -520,7 +520,7 @@ impl Encoder {
         // anchors of the reordered shape: seed the search with coarse motion over the whole
         // anchor distance (the previous anchor's motion is often missing or too short)
         let mut coarse_hints = None;
-        let mut b_hints: [Option<Vec<Option<(i32, i32)>>>; 2] = [None, None];
+        let mut b_hints: [Option<Vec<ctu::Hint>>; 2] = [None, None];
         if matches!(self.cfg.gop_shape, GopShape::Reordered { .. }) {
             let lr = coarse::downsample(&self.src[0], pw, ph);
             match kind {
