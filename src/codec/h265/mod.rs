@@ -2,13 +2,16 @@
 //!
 //! GOP shapes (`GopShape`): I/P only; low-delay B (every inter picture a B slice whose two
 //! lists both hold the previous picture); reordered (`b_frames` non-reference B pictures
-//! between I/P anchors, L0 = anchor before, L1 = anchor after). Every list holds exactly one
-//! picture, so ref_idx is never coded.
+//! between I/P anchors, L0 = anchor before, L1 = anchor after; flat, no pyramid). Every list
+//! holds exactly one picture, so ref_idx is never coded; temporal MV prediction is off.
+//! `Encoder::encode` returns the pictures coded by that call in coding order (none while B
+//! pictures wait for their anchor); `flush` codes a held partial mini-GOP, the last picture as P.
 //!
 //! Structure: `bitwriter` (RBSP/NAL), `cabac` (arithmetic coder), `tables` (spec constants),
 //! `params` (VPS/SPS/PPS/slice header), `intra`, `inter` (MC + motion search), `transform`
 //! (DCT/DST), `quant`, `residual` (residual_coding syntax), `ctu` (mode decision and
-//! CTU syntax), `deblock`, `ratecontrol`.
+//! CTU syntax; `ctu::bslice` for B slices), `coarse` (quarter-resolution motion for far
+//! references), `deblock`, `ratecontrol`.
 
 #![allow(
     clippy::too_many_arguments,
