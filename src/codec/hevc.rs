@@ -13,8 +13,6 @@ pub struct HevcEncoder {
     rc: RcMode,
     bitrate: u32,
     max_bitrate: u32,
-    /// Pictures given to `encode` so far.
-    frames: u64,
 }
 
 fn rate_control(rc: RcMode, bitrate: u32, max_bitrate: u32, qp: u8) -> h265::RateControl {
@@ -38,6 +36,7 @@ impl HevcEncoder {
             rc: rate_control(p.rc, p.bitrate, p.max_bitrate, p.qp),
             gop: p.gop,
             threads: p.effective_threads(),
+            gop_shape: p.gop_shape,
         };
         let inner =
             h265::Encoder::new(config).map_err(|e| Error::bad_value(format!("h265: {e}")))?;
@@ -46,8 +45,29 @@ impl HevcEncoder {
             rc: p.rc,
             bitrate: p.bitrate,
             max_bitrate: p.max_bitrate,
-            frames: 0,
         })
+    }
+}
+
+impl HevcEncoder {
+    fn convert(&self, coded: h265::Coded) -> Coded {
+        let frame_type = match (coded.idr, coded.slice_type) {
+            (true, _) => FrameType::Idr,
+            (false, h265::SliceType::I) => FrameType::I,
+            (false, h265::SliceType::P) => FrameType::P,
+            (false, h265::SliceType::B) => FrameType::B,
+        };
+        Coded {
+            parameter_sets: if coded.idr {
+                self.inner.parameter_sets()
+            } else {
+                Vec::new()
+            },
+            keyframe: coded.idr,
+            frame_type: Some(frame_type),
+            display_index: coded.display_index,
+            data: coded.data,
+        }
     }
 }
 
@@ -64,24 +84,19 @@ impl VideoEncoder for HevcEncoder {
             .inner
             .encode(&picture, force_key)
             .map_err(|e| Error::backend(format!("h265: {e}")))?;
-        let frame_type = match (coded.idr, coded.slice_type) {
-            (true, _) => FrameType::Idr,
-            (false, h265::SliceType::I) => FrameType::I,
-            (false, h265::SliceType::P) => FrameType::P,
-        };
-        let display_index = self.frames;
-        self.frames += 1;
-        Ok(vec![Coded {
-            data: coded.data,
-            parameter_sets: if coded.idr {
-                self.inner.parameter_sets()
-            } else {
-                Vec::new()
-            },
-            keyframe: coded.idr,
-            frame_type: Some(frame_type),
-            display_index,
-        }])
+        Ok(coded.into_iter().map(|c| self.convert(c)).collect())
+    }
+
+    fn flush(&mut self) -> Result<Vec<Coded>> {
+        let coded = self
+            .inner
+            .flush()
+            .map_err(|e| Error::backend(format!("h265: {e}")))?;
+        Ok(coded.into_iter().map(|c| self.convert(c)).collect())
+    }
+
+    fn reorder_delay(&self) -> u32 {
+        self.inner.reorder_delay()
     }
 
     fn set_bitrate(&mut self, bps: u32) -> Result<()> {

@@ -94,6 +94,8 @@ pub fn write_nal(out: &mut Vec<u8>, nal_type: u8, rbsp: &[u8]) {
     }
 }
 
+/// Non-reference trailing picture (reordered B pictures).
+pub const NAL_TRAIL_N: u8 = 0;
 pub const NAL_TRAIL_R: u8 = 1;
 pub const NAL_IDR_W_RADL: u8 = 19;
 pub const NAL_VPS: u8 = 32;

@@ -1,7 +1,7 @@
 //! CABAC arithmetic encoder (9.3) and context modelling state.
 
 use super::bitwriter::BitWriter;
-use super::tables::{CTX_INIT_I, CTX_INIT_P, NUM_CTX};
+use super::tables::{CTX_INIT_B, CTX_INIT_I, CTX_INIT_P, NUM_CTX};
 
 const LPS_TABLE: [[u8; 4]; 64] = [
     [128, 176, 208, 240],
@@ -88,7 +88,15 @@ pub struct Contexts {
 
 impl Contexts {
     pub fn new(is_p: bool, qp: i32) -> Self {
-        let init = if is_p { &CTX_INIT_P } else { &CTX_INIT_I };
+        Self::with_init(if is_p { &CTX_INIT_P } else { &CTX_INIT_I }, qp)
+    }
+
+    /// Contexts of a B slice (initType 2).
+    pub fn new_b(qp: i32) -> Self {
+        Self::with_init(&CTX_INIT_B, qp)
+    }
+
+    fn with_init(init: &[u8; NUM_CTX], qp: i32) -> Self {
         let qp = qp.clamp(0, 51);
         let mut s = [0u8; NUM_CTX];
         for i in 0..NUM_CTX {

@@ -4,12 +4,14 @@ use super::bitwriter::BitWriter;
 use super::cabac::{Cabac, Contexts};
 use super::inter::{mc_chroma, mc_luma, motion_search, sad, satd, Plane, SearchParams};
 use super::intra::{needs_filter, predict, Refs};
-use super::params::{slice_header, LOG2_CTB, LOG2_MIN_CB, MAX_MERGE_CAND};
+use super::params::{slice_header, SliceKind, LOG2_CTB, LOG2_MIN_CB, MAX_MERGE_CAND};
 use super::quant::{dequant, quant};
 use super::residual::code_residual;
 use super::tables::*;
 use super::transform::{forward, inverse};
 use super::BlkInfo;
+
+mod bslice;
 
 pub struct RefFrame {
     pub y: Plane,
@@ -42,6 +44,12 @@ pub enum Pred {
         mvd: (i32, i32),
         mvp: u8,
     },
+    /// AMVP in a B slice: `dir` bit 0 = L0, bit 1 = L1; mvd/mvp per list.
+    AmvpB {
+        dir: u8,
+        mvd: [(i32, i32); 2],
+        mvp: [u8; 2],
+    },
 }
 
 #[derive(Clone)]
@@ -66,7 +74,23 @@ pub struct FrameCtx<'a> {
     pub poc: u32,
     pub fast: u32,
     pub prev_mvs: Option<&'a [Option<(i32, i32)>]>,
+    /// L1 reference (B slices only; L0 is `refp`).
+    pub refp1: Option<&'a RefFrame>,
+    /// POC of the L0 and L1 reference pictures.
+    pub ref_poc: [i32; 2],
+    /// slice_type: 0 = B, 1 = P, 2 = I.
+    pub slice_type: u32,
+    /// Explicit short-term RPS (POC delta, used), None for the SPS one.
+    pub rps: Option<&'a [(i32, bool)]>,
+    /// POC distance spanned by the motion in `prev_mvs`.
+    pub prev_mvs_dist: i32,
+    /// Per-list search hints of B pictures on the 4x4 grid (coarse motion to each list's
+    /// picture), used instead of the scaled `prev_mvs` when present.
+    pub list_hints: [Option<&'a [Hint]>; 2],
 }
+
+/// A motion search start for one 4x4 block (None: no hint).
+pub type Hint = Option<(i32, i32)>;
 
 pub struct SliceEnc<'a> {
     pub f: &'a FrameCtx<'a>,
@@ -293,6 +317,8 @@ impl<'a> SliceEnc<'a> {
                     depth,
                     ipm,
                     mv,
+                    mv1: (0, 0),
+                    dir: if intra { 0 } else { 1 },
                 };
             }
         }
@@ -1028,7 +1054,11 @@ impl<'a> SliceEnc<'a> {
             }
             return (c, cu);
         }
-        let (ic, icu, isatd) = self.inter_code(x, y, n, depth);
+        let (ic, icu, isatd) = if self.f.refp1.is_some() {
+            self.inter_code_b(x, y, n, depth)
+        } else {
+            self.inter_code(x, y, n, depth)
+        };
         if matches!(icu.pred, Pred::Skip { .. }) && self.f.fast >= 1 && isatd < (n * n) as f64 * 2.0
         {
             return (ic, icu);
@@ -1089,7 +1119,7 @@ impl<'a> SliceEnc<'a> {
             if let Some((c, cu)) = &leaf {
                 let early = match cu.pred {
                     Pred::Skip { .. } => self.f.fast >= 1,
-                    Pred::Merge { .. } | Pred::Amvp { .. } => {
+                    Pred::Merge { .. } | Pred::Amvp { .. } | Pred::AmvpB { .. } => {
                         self.f.fast >= 2 && !cu.cbf[0] && !cu.cbf[1] && !cu.cbf[2]
                     }
                     _ => false,
@@ -1269,10 +1299,29 @@ impl<'a> SliceEnc<'a> {
                 write_mvd(cab, mvd);
                 cab.encode_bin(mvp as u32, CTX_MVP);
             }
+            Pred::AmvpB { dir, mvd, mvp } => {
+                cab.encode_bin(0, CTX_MERGE_FLAG);
+                // inter_pred_idc: CUs are 2Nx2N of at least 8x8, so nPbW + nPbH != 12 and the
+                // first bin (bi or not) uses the CU depth as context
+                let depth = (LOG2_CTB - cu.log2) as usize;
+                if dir == 3 {
+                    cab.encode_bin(1, CTX_INTER_PRED + depth);
+                } else {
+                    cab.encode_bin(0, CTX_INTER_PRED + depth);
+                    cab.encode_bin((dir == 2) as u32, CTX_INTER_PRED + 4);
+                }
+                // ref_idx_lX is absent: one picture per list
+                for l in 0..2 {
+                    if dir & (1 << l) != 0 {
+                        write_mvd(cab, mvd[l]);
+                        cab.encode_bin(mvp[l] as u32, CTX_MVP);
+                    }
+                }
+            }
             Pred::Skip { .. } | Pred::IntraNxN { .. } => {}
         }
         let any = cu.cbf[0] || cu.cbf[1] || cu.cbf[2];
-        if let Pred::Amvp { .. } = cu.pred {
+        if let Pred::Amvp { .. } | Pred::AmvpB { .. } = cu.pred {
             cab.encode_bin(any as u32, CTX_RQT_ROOT);
             if !any {
                 return;
@@ -1322,17 +1371,24 @@ impl<'a> SliceEnc<'a> {
         let ctb_h = (self.f.ph + ctb - 1) / ctb;
         let first_ctb = (self.y0 / ctb) * ctb_w;
         let mut bw = BitWriter::new();
-        let is_p = self.f.refp.is_some();
+        let kind = SliceKind {
+            idr: self.f.idr,
+            slice_type: self.f.slice_type,
+            rps: self.f.rps,
+        };
         slice_header(
             &mut bw,
-            self.f.idr,
-            is_p,
+            &kind,
             self.f.poc,
             first_ctb as u32,
             (ctb_w * ctb_h) as u32,
             self.f.qp,
         );
-        let mut cab = Cabac::new(bw, Contexts::new(is_p, self.f.qp));
+        let ctx = match self.f.slice_type {
+            0 => Contexts::new_b(self.f.qp),
+            t => Contexts::new(t == 1, self.f.qp),
+        };
+        let mut cab = Cabac::new(bw, ctx);
         let rows = (self.y1 - self.y0 + ctb - 1) / ctb;
         let mut cus = Vec::new();
         for r in 0..rows {

@@ -4,16 +4,59 @@ use super::tables::{chroma_qp, BETA_TABLE, TC_TABLE};
 use super::BlkInfo;
 
 #[inline]
-fn bs_of(p: &BlkInfo, q: &BlkInfo) -> u8 {
+fn bs_of(p: &BlkInfo, q: &BlkInfo, l1_is_l0: bool) -> u8 {
     if p.intra || q.intra {
         2
     } else if p.cbf || q.cbf {
         1
-    } else if (p.mv.0 - q.mv.0).abs() >= 4 || (p.mv.1 - q.mv.1).abs() >= 4 {
-        1
+    } else if p.dir == 1 && q.dir == 1 {
+        far(p.mv, q.mv) as u8
     } else {
-        0
+        motion_bs(p, q, l1_is_l0)
     }
+}
+
+/// Motion vectors at least one integer sample apart.
+#[inline]
+fn far(a: (i32, i32), b: (i32, i32)) -> bool {
+    (a.0 - b.0).abs() >= 4 || (a.1 - b.1).abs() >= 4
+}
+
+/// bS from motion (8.7.2.4) when a block may use L1. Lists hold one picture each, so a picture
+/// is identified by its list, except that L1's picture is L0's when `l1_is_l0`.
+fn motion_bs(p: &BlkInfo, q: &BlkInfo, l1_is_l0: bool) -> u8 {
+    // (picture, mv) of each used list
+    type Refs = ([(u8, (i32, i32)); 2], usize);
+    let refs = |b: &BlkInfo| -> Refs {
+        let l1 = (if l1_is_l0 { 0 } else { 1 }, b.mv1);
+        match b.dir {
+            1 => ([(0, b.mv), (0, b.mv)], 1),
+            2 => ([l1, l1], 1),
+            _ => ([(0, b.mv), l1], 2),
+        }
+    };
+    let ((rp, np), (rq, nq)) = (refs(p), refs(q));
+    if np != nq {
+        return 1;
+    }
+    if np == 1 {
+        return (rp[0].0 != rq[0].0 || far(rp[0].1, rq[0].1)) as u8;
+    }
+    let (mut pp, mut qp) = ([rp[0].0, rp[1].0], [rq[0].0, rq[1].0]);
+    pp.sort_unstable();
+    qp.sort_unstable();
+    if pp != qp {
+        return 1;
+    }
+    if rp[0].0 != rp[1].0 {
+        // two different pictures: compare the vectors that point to the same picture
+        let q_for = |pic: u8| if rq[0].0 == pic { rq[0].1 } else { rq[1].1 };
+        return (far(rp[0].1, q_for(rp[0].0)) || far(rp[1].1, q_for(rp[1].0))) as u8;
+    }
+    // both vectors of both blocks point to the same picture: either pairing may match
+    let straight = far(rp[0].1, rq[0].1) || far(rp[1].1, rq[1].1);
+    let crossed = far(rp[0].1, rq[1].1) || far(rp[1].1, rq[0].1);
+    (straight && crossed) as u8
 }
 
 #[inline]
@@ -128,6 +171,7 @@ pub fn deblock_picture(
     ph: usize,
     info: &[BlkInfo],
     qp: i32,
+    l1_is_l0: bool,
 ) {
     let w4 = pw / 4;
     let h4 = ph / 4;
@@ -142,7 +186,7 @@ pub fn deblock_picture(
                 continue;
             }
             let p = &info[by * w4 + bx - 1];
-            let bs = bs_of(p, q);
+            let bs = bs_of(p, q, l1_is_l0);
             if bs == 0 {
                 continue;
             }
@@ -162,7 +206,7 @@ pub fn deblock_picture(
                 continue;
             }
             let p = &info[(by - 1) * w4 + bx];
-            let bs = bs_of(p, q);
+            let bs = bs_of(p, q, l1_is_l0);
             if bs == 0 {
                 continue;
             }

@@ -711,3 +711,121 @@ pub fn plane_for<'a>(y: &'a Plane, hp: &'a [Plane; 3], mv: (i32, i32)) -> Option
         _ => None,
     }
 }
+
+// ---------------- bi-prediction (8.5.3.3.4.2 default weighted sample prediction) ----------------
+
+/// 14-bit intermediate prediction samples (predSamplesLX of 8.5.3.3.3.1/2 for 8-bit video:
+/// shift1 = 0, shift2 = 6, full-sample positions scaled by << 6), for bi-prediction.
+fn interp16<const T: usize>(
+    p: &Plane,
+    xi: isize,
+    yi: isize,
+    w: usize,
+    h: usize,
+    fx: usize,
+    fy: usize,
+    coefs: &[[i32; T]],
+    out: &mut [i16],
+) {
+    let half = (T / 2 - 1) as isize;
+    let (ww, wh) = (w + T - 1, h + T - 1);
+    let (x0, y0) = (xi - half, yi - half);
+    if p.inside(x0, y0, x0 + ww as isize, y0 + wh as isize) {
+        interp16_src::<T>(&p.data, p.stride, p.idx(x0, y0), w, h, fx, fy, coefs, out);
+    } else {
+        let mut local = [0u8; 40 * 40];
+        for dy in 0..wh {
+            for dx in 0..ww {
+                local[dy * ww + dx] = p.at_clamped(x0 + dx as isize, y0 + dy as isize);
+            }
+        }
+        interp16_src::<T>(&local, ww, 0, w, h, fx, fy, coefs, out);
+    }
+}
+
+fn interp16_src<const T: usize>(
+    src: &[u8],
+    st: usize,
+    base: usize,
+    w: usize,
+    h: usize,
+    fx: usize,
+    fy: usize,
+    coefs: &[[i32; T]],
+    out: &mut [i16],
+) {
+    let hs = T / 2 - 1;
+    let tap = |o: usize, step: usize, c: &[i32; T]| -> i32 {
+        let mut a = 0;
+        for k in 0..T {
+            a += c[k] * src[o + k * step] as i32;
+        }
+        a
+    };
+    if fy == 0 {
+        for y in 0..h {
+            let row = base + (y + hs) * st;
+            for x in 0..w {
+                out[y * w + x] = if fx == 0 {
+                    (src[row + x + hs] as i16) << 6
+                } else {
+                    tap(row + x, 1, &coefs[fx]) as i16
+                };
+            }
+        }
+    } else if fx == 0 {
+        for y in 0..h {
+            for x in 0..w {
+                out[y * w + x] = tap(base + y * st + x + hs, st, &coefs[fy]) as i16;
+            }
+        }
+    } else {
+        let wh = h + T - 1;
+        let mut tmp = [0i32; 40 * 32];
+        for ty in 0..wh {
+            for x in 0..w {
+                tmp[ty * w + x] = tap(base + ty * st + x, 1, &coefs[fx]);
+            }
+        }
+        let cv = &coefs[fy];
+        for y in 0..h {
+            for x in 0..w {
+                let mut a = 0;
+                for k in 0..T {
+                    a += cv[k] * tmp[(y + k) * w + x];
+                }
+                out[y * w + x] = (a >> 6) as i16;
+            }
+        }
+    }
+}
+
+/// Luma 14-bit intermediate prediction of a w x h block at (x,y), mv in quarter samples.
+pub fn mc_luma16(p: &Plane, x: i32, y: i32, w: usize, h: usize, mv: (i32, i32), out: &mut [i16]) {
+    let xi = (x + (mv.0 >> 2)) as isize;
+    let yi = (y + (mv.1 >> 2)) as isize;
+    let (fx, fy) = ((mv.0 & 3) as usize, (mv.1 & 3) as usize);
+    interp16::<8>(p, xi, yi, w, h, fx, fy, &LUMA_FILTER, out);
+}
+
+/// Chroma 14-bit intermediate prediction; (x,y,w,h) in chroma samples, mv is the luma mv.
+pub fn mc_chroma16(p: &Plane, x: i32, y: i32, w: usize, h: usize, mv: (i32, i32), out: &mut [i16]) {
+    let xi = (x + (mv.0 >> 3)) as isize;
+    let yi = (y + (mv.1 >> 3)) as isize;
+    let (fx, fy) = ((mv.0 & 7) as usize, (mv.1 & 7) as usize);
+    interp16::<4>(p, xi, yi, w, h, fx, fy, &CHROMA_FILTER, out);
+}
+
+/// Default weighted bi-prediction: (a + b + offset2) >> shift2 with shift2 = 7 (8-bit video).
+pub fn bi_average(a: &[i16], b: &[i16], out: &mut [u8]) {
+    for ((o, &p), &q) in out.iter_mut().zip(a).zip(b) {
+        *o = clip8((p as i32 + q as i32 + 64) >> 7);
+    }
+}
+
+/// Rounded average of two 8-bit predictions: the bi-prediction estimate used while searching.
+pub fn avg_u8(a: &[u8], b: &[u8], out: &mut [u8]) {
+    for ((o, &p), &q) in out.iter_mut().zip(a).zip(b) {
+        *o = ((p as u16 + q as u16 + 1) >> 1) as u8;
+    }
+}

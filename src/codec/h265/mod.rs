@@ -1,9 +1,17 @@
-//! H.265/HEVC Main profile encoder (8-bit 4:2:0, I/P slices, CABAC), pure Rust.
+//! H.265/HEVC Main profile encoder (8-bit 4:2:0, I/P/B slices, CABAC), pure Rust.
+//!
+//! GOP shapes (`GopShape`): I/P only; low-delay B (every inter picture a B slice whose two
+//! lists both hold the previous picture); reordered (`b_frames` non-reference B pictures
+//! between I/P anchors, L0 = anchor before, L1 = anchor after; flat, no pyramid). Every list
+//! holds exactly one picture, so ref_idx is never coded; temporal MV prediction is off.
+//! `Encoder::encode` returns the pictures coded by that call in coding order (none while B
+//! pictures wait for their anchor); `flush` codes a held partial mini-GOP, the last picture as P.
 //!
 //! Structure: `bitwriter` (RBSP/NAL), `cabac` (arithmetic coder), `tables` (spec constants),
 //! `params` (VPS/SPS/PPS/slice header), `intra`, `inter` (MC + motion search), `transform`
 //! (DCT/DST), `quant`, `residual` (residual_coding syntax), `ctu` (mode decision and
-//! CTU syntax), `deblock`, `ratecontrol`.
+//! CTU syntax; `ctu::bslice` for B slices), `coarse` (quarter-resolution motion for far
+//! references), `deblock`, `ratecontrol`.
 
 #![allow(
     clippy::too_many_arguments,
@@ -19,6 +27,7 @@
 
 mod bitwriter;
 mod cabac;
+mod coarse;
 mod ctu;
 mod deblock;
 mod inter;
@@ -32,7 +41,7 @@ mod tables;
 mod tests;
 mod transform;
 
-use bitwriter::{write_nal, NAL_IDR_W_RADL, NAL_TRAIL_R};
+use bitwriter::{write_nal, NAL_IDR_W_RADL, NAL_TRAIL_N, NAL_TRAIL_R};
 use ctu::{FrameCtx, RefFrame, SliceEnc};
 use inter::Plane;
 use params::{SeqParams, LOG2_CTB};
@@ -43,6 +52,9 @@ pub enum RateControl {
     Cbr { bitrate: u32 },
     Vbr { bitrate: u32, max_bitrate: u32 },
 }
+
+/// Which pictures are coded as B and in which order (the engine's type).
+pub use crate::engine::params::GopShape;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -55,6 +67,7 @@ pub struct Config {
     pub gop: u32,
     /// Worker threads (slices per picture); 0 = auto.
     pub threads: u32,
+    pub gop_shape: GopShape,
 }
 
 /// An I420 picture.
@@ -70,6 +83,7 @@ pub struct Picture<'a> {
 pub enum SliceType {
     I,
     P,
+    B,
 }
 
 #[derive(Clone, Debug)]
@@ -79,6 +93,8 @@ pub struct Coded {
     pub idr: bool,
     pub slice_type: SliceType,
     pub qp: u8,
+    /// Position of this picture in input (display) order, 0 for the first picture.
+    pub display_index: u64,
 }
 
 /// Per 4x4 block side information of the current picture.
@@ -91,7 +107,12 @@ pub(crate) struct BlkInfo {
     pub edge_h: bool,
     pub depth: u8,
     pub ipm: u8,
+    /// L0 motion vector ((0, 0) when L0 is unused).
     pub mv: (i32, i32),
+    /// L1 motion vector ((0, 0) when L1 is unused).
+    pub mv1: (i32, i32),
+    /// Lists used by an inter block: bit 0 = L0, bit 1 = L1 (0 for intra).
+    pub dir: u8,
 }
 
 pub struct Encoder {
@@ -103,14 +124,51 @@ pub struct Encoder {
     rec: [Vec<u8>; 3],
     out: [Vec<u8>; 3],
     info: Vec<BlkInfo>,
+    /// Most recent reference picture (the last anchor with reordering) and its POC.
     refp: Option<RefFrame>,
-    poc: u32,
+    ref_poc: i32,
+    /// The anchor before `refp` (L0 of reordered B pictures) and its POC.
+    ref_old: Option<RefFrame>,
+    ref_old_poc: i32,
     frame_num: u64,
+    /// Pictures given to `encode` so far, and the display index of the last IDR.
+    displayed: u64,
+    idr_display: u64,
+    /// Pictures since the last IDR, in display order.
     since_idr: u64,
     rc: ratecontrol::RcState,
     threads: usize,
     hp_tmp: Vec<i16>,
     prev_mvs: Vec<Option<(i32, i32)>>,
+    /// POC distance the motion in `prev_mvs` spans (to scale it as a search hint).
+    prev_mvs_dist: i32,
+    /// Quarter-resolution source of the last anchor (reordered shape), for coarse motion.
+    lowres_anchor: Option<coarse::LowRes>,
+    /// Quarter-resolution source of the anchor before it (L0 of reordered B pictures).
+    lowres_old: Option<coarse::LowRes>,
+    /// Pictures waiting for their anchor (reordered shape), in display order.
+    held: Vec<Held>,
+    spare: Vec<[Vec<u8>; 3]>,
+    /// (display index, cropped I420 reconstruction) of every coded picture, when enabled.
+    recon_log: Option<Vec<(u64, Vec<u8>)>>,
+}
+
+/// A source picture held back until its anchor is coded.
+struct Held {
+    planes: [Vec<u8>; 3],
+    display: u64,
+}
+
+/// How one picture is coded.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum PicKind {
+    Idr,
+    /// P slice predicted from `refp`.
+    P,
+    /// Low-delay B: both lists hold `refp`; a reference picture.
+    BLowDelay,
+    /// Non-reference B between `ref_old` (L0) and `refp` (L1).
+    BReordered,
 }
 
 fn check_rc(rc: &RateControl) -> Result<(), String> {
@@ -155,7 +213,18 @@ impl Encoder {
             ));
         }
         check_rc(&cfg.rc)?;
-        let sp = SeqParams::new(w, h);
+        let mut sp = SeqParams::new(w, h);
+        match cfg.gop_shape {
+            GopShape::IpOnly | GopShape::LowDelayB => {}
+            GopShape::Reordered { b_frames } => {
+                if !(1..=7).contains(&b_frames) {
+                    return Err(format!("b_frames {} out of range 1..=7", b_frames));
+                }
+                // two anchors plus the B picture being decoded; one picture of reordering
+                sp.max_dec_minus1 = 2;
+                sp.num_reorder = 1;
+            }
+        }
         let pw = sp.pw as usize;
         let ph = sp.ph as usize;
         let threads = if cfg.threads == 0 {
@@ -182,15 +251,46 @@ impl Encoder {
             ],
             info: vec![BlkInfo::default(); (pw / 4) * (ph / 4)],
             refp: None,
-            poc: 0,
+            ref_poc: 0,
+            ref_old: None,
+            ref_old_poc: 0,
             frame_num: 0,
+            displayed: 0,
+            idr_display: 0,
             since_idr: 0,
             rc,
             threads,
             hp_tmp: Vec::new(),
             prev_mvs: Vec::new(),
+            prev_mvs_dist: 1,
+            lowres_anchor: None,
+            lowres_old: None,
+            held: Vec::new(),
+            spare: Vec::new(),
+            recon_log: None,
             cfg,
         })
+    }
+
+    /// The most pictures by which coding order runs ahead of display order.
+    pub fn reorder_delay(&self) -> u32 {
+        match self.cfg.gop_shape {
+            GopShape::Reordered { .. } => 1,
+            _ => 0,
+        }
+    }
+
+    /// Keep a copy of every reconstructed picture (for tests), taken by `take_reconstructions`.
+    pub fn log_reconstructions(&mut self) {
+        self.recon_log = Some(Vec::new());
+    }
+
+    /// (display index, cropped I420) of the pictures coded since the last call.
+    pub fn take_reconstructions(&mut self) -> Vec<(u64, Vec<u8>)> {
+        self.recon_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// VPS + SPS + PPS in Annex-B format.
@@ -283,17 +383,99 @@ impl Encoder {
         Ok(())
     }
 
-    pub fn encode(&mut self, pic: &Picture, force_idr: bool) -> Result<Coded, String> {
+    /// Takes the next picture in display order and returns the pictures now coded, in coding
+    /// order: one without reordering; with reordering none while B pictures wait for their
+    /// anchor and several when it arrives. `force_idr` makes this picture an IDR (held
+    /// pictures are coded first, without referencing it).
+    pub fn encode(&mut self, pic: &Picture, force_idr: bool) -> Result<Vec<Coded>, String> {
         self.load_source(pic)?;
-        let idr = self.refp.is_none()
+        let display = self.displayed;
+        self.displayed += 1;
+        let idr = (self.refp.is_none() && self.held.is_empty())
             || force_idr
-            || self.frame_num == 0
+            || display == 0
             || (self.cfg.gop > 0 && self.since_idr >= self.cfg.gop as u64);
         if idr {
-            self.poc = 0;
             self.since_idr = 0;
         }
-        let qp = self.rc.frame_qp(idr);
+        self.since_idr += 1;
+        let mut out = Vec::new();
+        match self.cfg.gop_shape {
+            GopShape::IpOnly | GopShape::LowDelayB => {
+                let kind = if idr {
+                    PicKind::Idr
+                } else if self.cfg.gop_shape == GopShape::IpOnly {
+                    PicKind::P
+                } else {
+                    PicKind::BLowDelay
+                };
+                out.push(self.code_picture(kind, display)?);
+            }
+            GopShape::Reordered { b_frames } => {
+                if idr {
+                    // the held pictures pass through `self.src`: keep this one aside meanwhile
+                    let spare = self.spare_planes();
+                    let current = std::mem::replace(&mut self.src, spare);
+                    self.code_held(&mut out)?;
+                    let done = std::mem::replace(&mut self.src, current);
+                    self.spare.push(done);
+                    out.push(self.code_picture(PicKind::Idr, display)?);
+                } else {
+                    let spare = self.spare_planes();
+                    let planes = std::mem::replace(&mut self.src, spare);
+                    self.held.push(Held { planes, display });
+                    if self.held.len() > b_frames as usize {
+                        self.code_held(&mut out)?;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// End of stream: codes every picture still held back (the last one as P).
+    pub fn flush(&mut self) -> Result<Vec<Coded>, String> {
+        let mut out = Vec::new();
+        self.code_held(&mut out)?;
+        Ok(out)
+    }
+
+    fn spare_planes(&mut self) -> [Vec<u8>; 3] {
+        self.spare.pop().unwrap_or_else(|| {
+            let (a, c) = (self.pw * self.ph, (self.pw / 2) * (self.ph / 2));
+            [vec![0; a], vec![0; c], vec![0; c]]
+        })
+    }
+
+    /// Codes the held pictures: the last as the P anchor, then the others as B pictures
+    /// between the previous anchor and it.
+    fn code_held(&mut self, out: &mut Vec<Coded>) -> Result<(), String> {
+        let mut held = std::mem::take(&mut self.held);
+        let Some(last) = held.pop() else {
+            return Ok(());
+        };
+        let mut order = vec![(last, PicKind::P)];
+        order.extend(held.into_iter().map(|h| (h, PicKind::BReordered)));
+        for (h, kind) in order {
+            let planes = std::mem::replace(&mut self.src, h.planes);
+            self.spare.push(planes);
+            out.push(self.code_picture(kind, h.display)?);
+        }
+        Ok(())
+    }
+
+    /// Codes the picture in `self.src`.
+    fn code_picture(&mut self, kind: PicKind, display: u64) -> Result<Coded, String> {
+        let idr = kind == PicKind::Idr;
+        if idr {
+            self.idr_display = display;
+        }
+        // POC counts display order from the last IDR
+        let poc = display.wrapping_sub(self.idr_display) as u32;
+        let qp = match kind {
+            PicKind::BReordered => self.rc.frame_qp_b(),
+            _ => self.rc.frame_qp(idr),
+        };
         let pw = self.pw;
         let ph = self.ph;
         let ctb = 1usize << LOG2_CTB;
@@ -308,7 +490,75 @@ impl Encoder {
         };
         // speed level: 2 for HD and larger (SAD-based ME, 16x16 minimum inter CU), 1 otherwise
         let fast = if pw * ph >= 1280 * 720 { 2 } else { 1 };
-        let refp = if idr { None } else { self.refp.as_ref() };
+        // reference lists (one picture each) and the explicit RPS when the SPS one ({-1}) does
+        // not describe the DPB
+        let cur = poc as i32;
+        let (refp, refp1, ref_poc, rps): (_, _, _, Vec<(i32, bool)>) = match kind {
+            PicKind::Idr => (None, None, [0, 0], Vec::new()),
+            PicKind::P => (
+                self.refp.as_ref(),
+                None,
+                [self.ref_poc; 2],
+                vec![(self.ref_poc - cur, true)],
+            ),
+            PicKind::BLowDelay => (
+                self.refp.as_ref(),
+                self.refp.as_ref(),
+                [self.ref_poc; 2],
+                vec![(self.ref_poc - cur, true)],
+            ),
+            PicKind::BReordered => match self.ref_old.as_ref() {
+                Some(old) => (
+                    Some(old),
+                    self.refp.as_ref(),
+                    [self.ref_old_poc, self.ref_poc],
+                    vec![(self.ref_old_poc - cur, true), (self.ref_poc - cur, true)],
+                ),
+                None => return Err("internal error: B picture without a past anchor".into()),
+            },
+        };
+        if !idr && refp.is_none() {
+            return Err("internal error: inter picture without a reference".into());
+        }
+        // anchors of the reordered shape: seed the search with coarse motion over the whole
+        // anchor distance (the previous anchor's motion is often missing or too short)
+        let mut coarse_hints = None;
+        let mut b_hints: [Option<Vec<ctu::Hint>>; 2] = [None, None];
+        if matches!(self.cfg.gop_shape, GopShape::Reordered { .. }) {
+            let lr = coarse::downsample(&self.src[0], pw, ph);
+            match kind {
+                PicKind::P => {
+                    if let Some(old) = self.lowres_anchor.as_ref() {
+                        if cur - ref_poc[0] > 1 {
+                            let (field, bw) = coarse::block_motion(&lr, old, 16);
+                            coarse_hints = Some(coarse::to_hints(&field, bw, pw, ph));
+                        }
+                    }
+                }
+                PicKind::BReordered => {
+                    // B pictures are at most b_frames pictures from either anchor: a smaller
+                    // range per list; the anchor's own motion says nothing across a scene cut.
+                    // At distance 1 the scaled motion of the anchor does as well.
+                    let lists = [self.lowres_old.as_ref(), self.lowres_anchor.as_ref()];
+                    for (l, r) in lists.into_iter().enumerate() {
+                        if let (Some(r), true) = (r, (cur - ref_poc[l]).abs() > 1) {
+                            let (field, bw) = coarse::block_motion(&lr, r, 8);
+                            b_hints[l] = Some(coarse::to_hints(&field, bw, pw, ph));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if kind != PicKind::BReordered {
+                self.lowres_old = if idr { None } else { self.lowres_anchor.take() };
+                self.lowres_anchor = Some(lr);
+            }
+        }
+        let slice_type = match kind {
+            PicKind::Idr => 2,
+            PicKind::P => 1,
+            PicKind::BLowDelay | PicKind::BReordered => 0,
+        };
         let fctx = FrameCtx {
             pw,
             ph,
@@ -318,9 +568,23 @@ impl Encoder {
             refp,
             qp,
             idr,
-            poc: self.poc,
+            poc,
             fast,
-            prev_mvs: if idr { None } else { Some(&self.prev_mvs) },
+            prev_mvs: match (&coarse_hints, idr) {
+                (_, true) => None,
+                (Some(h), _) => Some(h),
+                (None, _) => Some(&self.prev_mvs),
+            },
+            refp1,
+            ref_poc,
+            slice_type,
+            rps: if rps.as_slice() == [(-1, true)] || idr {
+                None
+            } else {
+                Some(&rps)
+            },
+            prev_mvs_dist: self.prev_mvs_dist,
+            list_hints: [b_hints[0].as_deref(), b_hints[1].as_deref()],
         };
         // split buffers into bands of CTB rows
         let mut bands = Vec::new();
@@ -398,22 +662,74 @@ impl Encoder {
             return Err("internal error: slice worker failed".to_string());
         }
         let mut data = Vec::new();
-        let nal_type = if idr { NAL_IDR_W_RADL } else { NAL_TRAIL_R };
+        let reference = kind != PicKind::BReordered;
+        let nal_type = if idr {
+            NAL_IDR_W_RADL
+        } else if reference {
+            NAL_TRAIL_R
+        } else {
+            NAL_TRAIL_N
+        };
         for r in &results {
             write_nal(&mut data, nal_type, r);
         }
-        self.prev_mvs.clear();
-        self.prev_mvs.extend(
-            self.info
-                .iter()
-                .map(|b| if b.intra { None } else { Some(b.mv) }),
-        );
+        let l1_is_l0 = ref_poc[0] == ref_poc[1];
+        if reference {
+            // motion of reference pictures seeds the search of the next pictures
+            self.prev_mvs.clear();
+            self.prev_mvs.extend(
+                self.info
+                    .iter()
+                    .map(|b| if b.intra { None } else { Some(b.mv) }),
+            );
+            self.prev_mvs_dist = if idr { 1 } else { (cur - ref_poc[0]).max(1) };
+        }
         // in-loop filter and reference update
         {
             let [ry, ru, rv] = &mut self.rec;
-            deblock::deblock_picture(ry, ru, rv, pw, ph, &self.info, qp);
+            deblock::deblock_picture(ry, ru, rv, pw, ph, &self.info, qp, l1_is_l0);
         }
-        let (oy, ou, ov, ohp) = match self.refp.take() {
+        if reference {
+            self.update_refs(idr, cur);
+        }
+        self.crop_output(display);
+        match kind {
+            PicKind::BReordered => self.rc.update_b(qp, (data.len() * 8) as f64),
+            _ => self.rc.update(idr, qp, (data.len() * 8) as f64),
+        }
+        self.frame_num += 1;
+        Ok(Coded {
+            data,
+            idr,
+            slice_type: match slice_type {
+                2 => SliceType::I,
+                1 => SliceType::P,
+                _ => SliceType::B,
+            },
+            qp: qp as u8,
+            display_index: display,
+        })
+    }
+
+    /// Makes the just reconstructed picture a reference: with reordering the previous anchor
+    /// stays as `ref_old` (L0 of the B pictures that follow), except across an IDR.
+    fn update_refs(&mut self, idr: bool, poc: i32) {
+        let pw = self.pw;
+        let ph = self.ph;
+        let recycled = if matches!(self.cfg.gop_shape, GopShape::Reordered { .. }) {
+            let old = self.ref_old.take();
+            if idr {
+                // nothing before an IDR may be referenced after it
+                self.refp.take().or(old)
+            } else {
+                self.ref_old = self.refp.take();
+                self.ref_old_poc = self.ref_poc;
+                old
+            }
+        } else {
+            self.refp.take()
+        };
+        let (oy, ou, ov, ohp) = match recycled {
             Some(r) => {
                 let [a, b, c] = r.hp;
                 (r.y.data, r.u.data, r.v.data, vec![a.data, b.data, c.data])
@@ -428,7 +744,12 @@ impl Encoder {
             u: Plane::from_tight_reuse(&self.rec[1], pw / 2, ph / 2, 48, ou),
             v: Plane::from_tight_reuse(&self.rec[2], pw / 2, ph / 2, 48, ov),
         });
-        // cropped output
+        self.ref_poc = poc;
+    }
+
+    /// Copies the cropped reconstruction to `out` (and the test log).
+    fn crop_output(&mut self, display: u64) {
+        let pw = self.pw;
         let w = self.cfg.width as usize;
         let h = self.cfg.height as usize;
         for y in 0..h {
@@ -441,16 +762,12 @@ impl Encoder {
             self.out[2][y * cw..y * cw + cw]
                 .copy_from_slice(&self.rec[2][y * (pw / 2)..y * (pw / 2) + cw]);
         }
-        self.rc.update(idr, qp, (data.len() * 8) as f64);
-        self.poc = self.poc.wrapping_add(1);
-        self.frame_num += 1;
-        self.since_idr += 1;
-        Ok(Coded {
-            data,
-            idr,
-            slice_type: if idr { SliceType::I } else { SliceType::P },
-            qp: qp as u8,
-        })
+        if let Some(log) = self.recon_log.as_mut() {
+            let mut v = self.out[0].clone();
+            v.extend_from_slice(&self.out[1]);
+            v.extend_from_slice(&self.out[2]);
+            log.push((display, v));
+        }
     }
 }
 

@@ -13,6 +13,10 @@ pub struct SeqParams {
     pub pw: u32, // coded (padded) width
     pub ph: u32,
     pub level_idc: u8,
+    /// sps_max_dec_pic_buffering_minus1 (also in the VPS).
+    pub max_dec_minus1: u32,
+    /// sps_max_num_reorder_pics (also in the VPS).
+    pub num_reorder: u32,
 }
 
 fn profile_tier_level(bw: &mut BitWriter, level_idc: u8) {
@@ -58,6 +62,8 @@ impl SeqParams {
             pw,
             ph,
             level_idc,
+            max_dec_minus1: 1,
+            num_reorder: 0,
         }
     }
 
@@ -73,9 +79,9 @@ impl SeqParams {
         bw.put(0xffff, 16);
         profile_tier_level(&mut bw, self.level_idc);
         bw.put(1, 1); // sub layer ordering info present
-        bw.ue(1); // max dec pic buffering - 1
-        bw.ue(0); // num reorder
-        bw.ue(0); // max latency increase + 1
+        bw.ue(self.max_dec_minus1); // max dec pic buffering - 1
+        bw.ue(self.num_reorder);
+        bw.ue(0); // max latency increase + 1 (0: no limit)
         bw.put(0, 6); // max layer id
         bw.ue(0); // num layer sets - 1
         bw.put(0, 1); // timing info present
@@ -105,8 +111,8 @@ impl SeqParams {
         bw.ue(0); // bit depth chroma - 8
         bw.ue(LOG2_MAX_POC_LSB - 4);
         bw.put(1, 1); // sub layer ordering info present
-        bw.ue(1);
-        bw.ue(0);
+        bw.ue(self.max_dec_minus1);
+        bw.ue(self.num_reorder);
         bw.ue(0);
         bw.ue(LOG2_MIN_CB - 3);
         bw.ue(LOG2_CTB - LOG2_MIN_CB);
@@ -167,16 +173,26 @@ impl SeqParams {
     }
 }
 
+/// What a slice header says about the picture's type and references.
+pub struct SliceKind<'a> {
+    pub idr: bool,
+    /// 0 = B, 1 = P, 2 = I (slice_type values).
+    pub slice_type: u32,
+    /// Explicit short-term RPS as (POC delta, used by the current picture), or None to use the
+    /// SPS set (one picture at delta -1).
+    pub rps: Option<&'a [(i32, bool)]>,
+}
+
 /// Writes a slice segment header (byte aligned at the end).
 pub fn slice_header(
     bw: &mut BitWriter,
-    idr: bool,
-    is_p: bool,
+    kind: &SliceKind,
     poc: u32,
     first_ctb: u32,
     num_ctbs: u32,
     qp: i32,
 ) {
+    let idr = kind.idr;
     bw.flag(first_ctb == 0);
     if idr {
         bw.put(0, 1); // no output of prior pics
@@ -189,13 +205,23 @@ pub fn slice_header(
         }
         bw.put(first_ctb, bits);
     }
-    bw.ue(if is_p { 1 } else { 2 });
+    bw.ue(kind.slice_type);
     if !idr {
         bw.put(poc & ((1 << LOG2_MAX_POC_LSB) - 1), LOG2_MAX_POC_LSB);
-        bw.put(1, 1); // short term ref pic set sps flag (idx uses 0 bits)
+        match kind.rps {
+            None => bw.put(1, 1), // short term ref pic set sps flag (idx uses 0 bits)
+            Some(rps) => {
+                bw.put(0, 1);
+                st_ref_pic_set(bw, rps);
+            }
+        }
     }
-    if is_p {
+    if kind.slice_type != 2 {
+        // one reference per list: the PPS defaults (num_ref_idx_lX_default_active_minus1 = 0)
         bw.put(0, 1); // num ref idx active override
+        if kind.slice_type == 0 {
+            bw.put(0, 1); // mvd_l1_zero_flag
+        }
         bw.ue(5 - MAX_MERGE_CAND);
     }
     bw.se(qp - 26);
@@ -203,4 +229,28 @@ pub fn slice_header(
                   // byte_alignment()
     bw.put(1, 1);
     bw.align_zero();
+}
+
+/// st_ref_pic_set(num_short_term_ref_pic_sets) coded in a slice header (7.3.7).
+fn st_ref_pic_set(bw: &mut BitWriter, rps: &[(i32, bool)]) {
+    bw.put(0, 1); // inter_ref_pic_set_prediction_flag (idx != 0, so present)
+    let mut neg: Vec<(i32, bool)> = rps.iter().copied().filter(|r| r.0 < 0).collect();
+    let mut pos: Vec<(i32, bool)> = rps.iter().copied().filter(|r| r.0 > 0).collect();
+    // closest first, as the deltas are coded incrementally
+    neg.sort_by_key(|r| -r.0);
+    pos.sort_by_key(|r| r.0);
+    bw.ue(neg.len() as u32);
+    bw.ue(pos.len() as u32);
+    let mut prev = 0;
+    for &(d, used) in &neg {
+        bw.ue((prev - d - 1) as u32);
+        bw.flag(used);
+        prev = d;
+    }
+    prev = 0;
+    for &(d, used) in &pos {
+        bw.ue((d - prev - 1) as u32);
+        bw.flag(used);
+        prev = d;
+    }
 }

@@ -9,6 +9,8 @@ pub struct RcState {
     /// complexity per frame type: bits * 2^(qp/6)
     cplx_i: Option<f64>,
     cplx_p: Option<f64>,
+    /// complexity of non-reference B pictures
+    cplx_b: Option<f64>,
     buffer: f64, // accumulated (actual - target) bits
     last_qp_p: Option<i32>,
     last_qp_i: Option<i32>,
@@ -22,6 +24,7 @@ impl RcState {
             pixels,
             cplx_i: None,
             cplx_p: None,
+            cplx_b: None,
             buffer: 0.0,
             last_qp_p: None,
             last_qp_i: None,
@@ -103,6 +106,46 @@ impl RcState {
             }
         };
         qp.clamp(12, 51)
+    }
+
+    /// QP of a non-reference B picture: a little coarser than P (nothing predicts from it), so
+    /// it gets a smaller share of the bits.
+    pub fn frame_qp_b(&mut self) -> i32 {
+        const B_OFFSET: i32 = 2;
+        let (avg, gain, maxf) = match self.targets() {
+            None => {
+                if let RateControl::ConstQp { qp } = self.rc {
+                    return (qp as i32 + B_OFFSET).clamp(0, 51);
+                }
+                return 30;
+            }
+            Some(t) => t,
+        };
+        let mult = 0.6;
+        let target = (avg * mult - self.buffer * gain)
+            .max(avg * mult * 0.25)
+            .min(maxf * mult);
+        let qp = match self.cplx_b.or(self.cplx_p.map(|c| c * 0.5)) {
+            Some(c) => (6.0 * (c / target).log2()).round() as i32,
+            None => 30,
+        };
+        let qp = match (self.last_qp_p, self.last_qp_i) {
+            (Some(l), _) => qp.clamp(l, l + 2 * B_OFFSET),
+            (None, Some(i)) => qp.clamp(i, i + 6),
+            _ => qp,
+        };
+        qp.clamp(12, 51)
+    }
+
+    pub fn update_b(&mut self, qp: i32, bits: f64) {
+        let c = bits * 2f64.powf(qp as f64 / 6.0);
+        self.cplx_b = Some(match self.cplx_b {
+            Some(o) => 0.4 * o + 0.6 * c,
+            None => c,
+        });
+        if let Some((avg, _, _)) = self.targets() {
+            self.buffer += bits - avg;
+        }
     }
 
     pub fn update(&mut self, intra: bool, qp: i32, bits: f64) {

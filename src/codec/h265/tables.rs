@@ -22,7 +22,9 @@ pub const CTX_CSBF: usize = 61; // 4
 pub const CTX_SIG: usize = 65; // 42
 pub const CTX_GT1: usize = 107; // 24
 pub const CTX_GT2: usize = 131; // 6
-pub const NUM_CTX: usize = 137;
+/// inter_pred_idc: contexts 0..=3 by CU depth for the first bin, 4 for the second (B slices).
+pub const CTX_INTER_PRED: usize = 137; // 5
+pub const NUM_CTX: usize = 142;
 
 pub const CTX_INIT_I: [u8; NUM_CTX] = [
     139, 141, 157, // split
@@ -48,6 +50,7 @@ pub const CTX_INIT_I: [u8; NUM_CTX] = [
     140, 92, 137, 138, 140, 152, 138, 139, 153, 74, 149, 92, 139, 107, 122, 152, 140, 179, 166,
     182, 140, 227, 122, 197, // gt1
     138, 153, 136, 167, 152, 152, // gt2
+    154, 154, 154, 154, 154, // inter pred idc (unused in I slices)
 ];
 
 pub const CTX_INIT_P: [u8; NUM_CTX] = [
@@ -74,6 +77,35 @@ pub const CTX_INIT_P: [u8; NUM_CTX] = [
     154, 196, 196, 167, 154, 152, 167, 182, 182, 134, 149, 136, 153, 121, 136, 137, 169, 194, 166,
     167, 154, 167, 137, 182, // gt1
     107, 167, 91, 122, 107, 167, // gt2
+    95, 79, 63, 31, 31, // inter pred idc
+];
+
+/// initType 2 (B slices, cabac_init_flag = 0), same layout as `CTX_INIT_P`.
+pub const CTX_INIT_B: [u8; NUM_CTX] = [
+    107, 139, 126, // split
+    197, 185, 201, // skip
+    134, // pred mode
+    154, // part mode
+    183, // prev intra
+    152, // chroma pred
+    154, // merge flag
+    137, // merge idx
+    169, 198, // mvd
+    168, // mvp
+    79,  // rqt root
+    224, 167, 122, // split tu
+    153, 111, // cbf luma
+    149, 92, 167, 154, // cbf chroma
+    125, 110, 124, 110, 95, 94, 125, 111, 111, 79, 125, 126, 111, 111, 79, 108, 123, 93, 125, 110,
+    124, 110, 95, 94, 125, 111, 111, 79, 125, 126, 111, 111, 79, 108, 123, 93, 121, 140, 61,
+    154, // csbf
+    170, 154, 139, 153, 139, 123, 123, 63, 124, 166, 183, 140, 136, 153, 154, 166, 183, 140, 136,
+    153, 154, 166, 183, 140, 136, 153, 154, 170, 153, 138, 138, 122, 121, 122, 121, 167, 151, 183,
+    140, 151, 183, 140, // sig
+    154, 196, 167, 167, 154, 152, 167, 182, 182, 134, 149, 136, 153, 121, 136, 122, 169, 208, 166,
+    167, 154, 152, 167, 182, // gt1
+    107, 167, 91, 107, 107, 167, // gt2
+    95, 79, 63, 31, 31, // inter pred idc
 ];
 
 /// Intra prediction angles for modes 2..=34 (index mode-2).
