@@ -1,6 +1,7 @@
 //! Inter prediction: padded reference planes, fractional interpolation (8.5.3.3.3),
 //! block distortion metrics and motion search.
 
+use super::dsp::avx2_dispatch;
 use super::tables::{CHROMA_FILTER, LUMA_FILTER};
 
 /// A sample plane with a replicated border of `pad` samples on every side.
@@ -93,7 +94,7 @@ fn interp<const T: usize>(
     let x0 = xi - half;
     let y0 = yi - half;
     if p.inside(x0, y0, x0 + ww as isize, y0 + wh as isize) {
-        interp_src::<T>(&p.data, p.stride, p.idx(x0, y0), w, h, fx, fy, coefs, out);
+        interp_src_dispatch::<T>(&p.data, p.stride, p.idx(x0, y0), w, h, fx, fy, coefs, out);
     } else {
         // rare path: build a clamped copy of the source window
         let mut local = [0u8; 40 * 40];
@@ -102,13 +103,12 @@ fn interp<const T: usize>(
                 local[dy * ww + dx] = p.at_clamped(x0 + dx as isize, y0 + dy as isize);
             }
         }
-        interp_src::<T>(&local, ww, 0, w, h, fx, fy, coefs, out);
+        interp_src_dispatch::<T>(&local, ww, 0, w, h, fx, fy, coefs, out);
     }
 }
 
-/// Interpolation from a source window whose top-left (x-half, y-half) is at `src[base]`.
-#[inline]
-fn interp_src<const T: usize>(
+/// `interp_src` compiled for AVX2 when the CPU has it (identical results, see `dsp`).
+fn interp_src_dispatch<const T: usize>(
     src: &[u8],
     st: usize,
     base: usize,
@@ -119,6 +119,69 @@ fn interp_src<const T: usize>(
     coefs: &[[i32; T]],
     out: &mut [u8],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        fn avx2<const T: usize>(
+            src: &[u8],
+            st: usize,
+            base: usize,
+            w: usize,
+            h: usize,
+            fx: usize,
+            fy: usize,
+            coefs: &[[i32; T]],
+            out: &mut [u8],
+        ) {
+            interp_src_w::<T>(src, st, base, w, h, fx, fy, coefs, out)
+        }
+        if super::dsp::has_avx2() {
+            // SAFETY: `avx2` only needs the AVX2 instruction set, which the CPU was just
+            // checked to support.
+            return unsafe { avx2::<T>(src, st, base, w, h, fx, fy, coefs, out) };
+        }
+    }
+    interp_src_w::<T>(src, st, base, w, h, fx, fy, coefs, out)
+}
+
+/// `interp_src` with the block width as a compile-time constant for the usual widths, so the
+/// row loops vectorise without remainders.
+#[inline(always)]
+fn interp_src_w<const T: usize>(
+    src: &[u8],
+    st: usize,
+    base: usize,
+    w: usize,
+    h: usize,
+    fx: usize,
+    fy: usize,
+    coefs: &[[i32; T]],
+    out: &mut [u8],
+) {
+    match w {
+        4 => interp_src::<T, 4>(src, st, base, w, h, fx, fy, coefs, out),
+        8 => interp_src::<T, 8>(src, st, base, w, h, fx, fy, coefs, out),
+        16 => interp_src::<T, 16>(src, st, base, w, h, fx, fy, coefs, out),
+        32 => interp_src::<T, 32>(src, st, base, w, h, fx, fy, coefs, out),
+        _ => interp_src::<T, 0>(src, st, base, w, h, fx, fy, coefs, out),
+    }
+}
+
+/// Interpolation from a source window whose top-left (x-half, y-half) is at `src[base]`.
+/// `W` is the block width when known at compile time, 0 to use `w`.
+#[inline(always)]
+fn interp_src<const T: usize, const W: usize>(
+    src: &[u8],
+    st: usize,
+    base: usize,
+    w: usize,
+    h: usize,
+    fx: usize,
+    fy: usize,
+    coefs: &[[i32; T]],
+    out: &mut [u8],
+) {
+    let w = if W > 0 { W } else { w };
     let half = (T / 2 - 1) as isize;
     let ww = w + T - 1;
     let wh = h + T - 1;
@@ -165,12 +228,10 @@ fn interp_src<const T: usize>(
     } else {
         let ch = &coefs[fx];
         let cv = &coefs[fy];
-        TMP16.with(|cell| {
-            let mut guard = cell.borrow_mut();
-            if guard.len() < 32 * 40 {
-                guard.resize(32 * 40, 0);
-            }
-            let tmp: &mut [i16] = &mut guard[..];
+        // on the stack: a thread-local costs more than the few hundred bytes used per call
+        let mut tmp_buf = [0i16; 32 * 40];
+        {
+            let tmp: &mut [i16] = &mut tmp_buf[..w * wh];
             for ty in 0..wh {
                 let row = &src[base + ty * st..base + ty * st + ww];
                 let t = &mut tmp[ty * w..ty * w + w];
@@ -200,12 +261,8 @@ fn interp_src<const T: usize>(
                     o[x] = clip8(((acc[x] >> 6) + 32) >> 6);
                 }
             }
-        });
+        }
     }
-}
-
-thread_local! {
-    static TMP16: std::cell::RefCell<Vec<i16>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Luma motion compensation for a block at (x,y) of size w x h, mv in quarter samples.
@@ -263,7 +320,10 @@ fn sad_w<const W: usize>(a: &[u8], astride: usize, b: &[u8], bstride: usize, h: 
     s
 }
 
-pub fn sad(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
+avx2_dispatch!(pub fn sad => sad_body(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32);
+
+#[inline(always)]
+fn sad_body(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
     match w {
         32 => sad_w::<32>(a, astride, b, bstride, h),
         16 => sad_w::<16>(a, astride, b, bstride, h),
@@ -284,6 +344,7 @@ pub fn sad(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usiz
     }
 }
 
+#[inline(always)]
 fn satd4x4(d: &[i32; 16]) -> u32 {
     let mut m = [0i32; 16];
     for i in 0..4 {
@@ -333,6 +394,7 @@ fn had8_rows(m: &mut [[i32; 8]; 8]) {
     }
 }
 
+#[inline(always)]
 fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
     let mut m = [[0i32; 8]; 8];
     for y in 0..8 {
@@ -359,8 +421,13 @@ fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
     (sum + 2) >> 2
 }
 
-/// Hadamard SATD (8x8 blocks when possible, 4x4 otherwise).
-pub fn satd(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
+avx2_dispatch!(
+    /// Hadamard SATD (8x8 blocks when possible, 4x4 otherwise).
+    pub fn satd => satd_body(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32
+);
+
+#[inline(always)]
+fn satd_body(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
     let mut s = 0;
     if (w | h) & 7 == 0 {
         for by in (0..h).step_by(8) {

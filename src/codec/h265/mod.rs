@@ -21,6 +21,7 @@ mod bitwriter;
 mod cabac;
 mod ctu;
 mod deblock;
+mod dsp;
 mod inter;
 mod intra;
 mod params;
