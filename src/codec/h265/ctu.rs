@@ -97,18 +97,7 @@ fn zorder(x4: usize, y4: usize) -> usize {
 }
 
 fn sse(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u64 {
-    let mut s = 0u64;
-    for y in 0..h {
-        let ra = &a[y * astride..y * astride + w];
-        let rb = &b[y * bstride..y * bstride + w];
-        let mut t = 0u32;
-        for x in 0..w {
-            let d = ra[x] as i32 - rb[x] as i32;
-            t += (d * d) as u32;
-        }
-        s += t as u64;
-    }
-    s
+    super::dsp::sse(a, astride, b, bstride, w, h)
 }
 
 /// Rough bit estimate for a block of quantised levels.
@@ -417,17 +406,12 @@ impl<'a> SliceEnc<'a> {
         let _ = yoff;
         let mut res = std::mem::take(&mut self.buf_res);
         res.resize(1024, 0);
-        for r in 0..n {
-            for c in 0..n {
-                res[r * n + c] = src[(y + r) * sstride + x + c] as i16 - pred[r * n + c] as i16;
-            }
-        }
+        let sad = super::dsp::residual(&src[y * sstride + x..], sstride, pred, n, &mut res);
         let mut coef = std::mem::take(&mut self.buf_coef);
         coef.resize(1024, 0);
         let mut lv = std::mem::take(&mut self.buf_lv);
         lv.resize(1024, 0);
         // zero-block test: bound on any coefficient magnitude from the residual SAD
-        let sad: u32 = res[..n * n].iter().map(|&v| v.unsigned_abs() as u32).sum();
         let bound = ((sad as u64 * 90 * 90) >> (2 * log2 + 5)) as u64;
         let qbits = 14 + qp / 6 + (7 - log2 as i32);
         let qs = [26214u64, 23302, 20560, 18396, 16384, 14564][(qp % 6) as usize];
@@ -456,13 +440,8 @@ impl<'a> SliceEnc<'a> {
         } else {
             dequant(&lv[..n * n], &mut coef[..n * n], log2, qp);
             inverse(&coef[..n * n], &mut res[..n * n], log2, dst);
-            for r in 0..n {
-                let o = (y + r - ryoff) * rstride + x;
-                for c in 0..n {
-                    rbuf[o + c] =
-                        (pred[r * n + c] as i32 + res[r * n + c] as i32).clamp(0, 255) as u8;
-                }
-            }
+            let o = (y - ryoff) * rstride + x;
+            super::dsp::reconstruct(pred, &res, n, &mut rbuf[o..], rstride);
             bits = est_bits(&lv[..n * n], n);
         }
         let o = (y - ryoff) * rstride + x;

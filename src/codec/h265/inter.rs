@@ -660,9 +660,15 @@ pub fn motion_search(
     (bq, bc)
 }
 
-/// Half-sample planes of a reference luma plane: [H (2,0), V (0,2), HV (2,2)], same geometry.
-/// Values are exact HEVC uni-prediction samples except within 4 samples of the padded border.
-pub fn half_planes(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Plane; 3] {
+avx2_dispatch!(
+    /// Half-sample planes of a reference luma plane: [H (2,0), V (0,2), HV (2,2)], same geometry.
+    /// Values are exact HEVC uni-prediction samples except within 4 samples of the padded border.
+    pub fn half_planes => half_planes_body(p: &Plane, old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Plane; 3]
+);
+
+// (closures, including the spawned job, inherit the AVX2 target feature of the wrapper)
+#[inline(always)]
+fn half_planes_body(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Plane; 3] {
     let st = p.stride;
     let rows = p.data.len() / st;
     let c = LUMA_FILTER[2];
