@@ -2,7 +2,9 @@
 
 use super::bitwriter::BitWriter;
 use super::cabac::{Cabac, Contexts};
-use super::inter::{mc_chroma, mc_luma, motion_search, sad, satd, Plane, SearchParams};
+use super::inter::{
+    approx_pred, mc_chroma, mc_luma, motion_search, sad, satd, Plane, SearchParams,
+};
 use super::intra::{needs_filter, predict, Refs};
 use super::params::{slice_header, LOG2_CTB, LOG2_MIN_CB, MAX_MERGE_CAND};
 use super::quant::{dequant, quant};
@@ -743,6 +745,9 @@ impl<'a> SliceEnc<'a> {
                 continue;
             }
             let fast = self.f.fast >= 2;
+            // at speed 2 a quarter-sample candidate is ranked on the half-plane average;
+            // only the chosen one is interpolated exactly (below)
+            let mut exact = true;
             let sd = match pred_view(refp, x, y, n, mv) {
                 Some((v, s)) => {
                     if fast {
@@ -752,7 +757,11 @@ impl<'a> SliceEnc<'a> {
                     }
                 }
                 None => {
-                    mc_luma(&refp.y, x as i32, y as i32, n, n, mv, &mut buf);
+                    if fast && approx_pred(&refp.y, &refp.hp, x, y, n, mv, &mut buf) {
+                        exact = false;
+                    } else {
+                        mc_luma(&refp.y, x as i32, y as i32, n, n, mv, &mut buf);
+                    }
                     if fast {
                         sad(src, pw, &buf, n, n, n)
                     } else {
@@ -763,7 +772,7 @@ impl<'a> SliceEnc<'a> {
             let c = sd as f64 + sl * (1.0 + i as f64);
             if c < best_merge.1 {
                 best_merge = (i, c);
-                if pred_view(refp, x, y, n, mv).is_none() {
+                if pred_view(refp, x, y, n, mv).is_none() && exact {
                     mpred[..n * n].copy_from_slice(&buf[..n * n]);
                     mpred_ok = true;
                 } else {

@@ -784,3 +784,46 @@ pub fn plane_for<'a>(y: &'a Plane, hp: &'a [Plane; 3], mv: (i32, i32)) -> Option
         _ => None,
     }
 }
+
+/// Cheap stand-in for `mc_luma` when only a distortion estimate is needed: quarter-sample
+/// positions are the rounded average of the two nearest half-sample-grid predictions (read
+/// from the precomputed half planes), as in the sub-pel stage of `motion_search`. Returns
+/// false (and leaves `out` alone) when the block is too close to the padded border.
+pub fn approx_pred(
+    p: &Plane,
+    hp: &[Plane; 3],
+    x: usize,
+    y: usize,
+    n: usize,
+    mv: (i32, i32),
+    out: &mut [u8],
+) -> bool {
+    let a = (mv.0 & !1, mv.1 & !1);
+    let b = ((mv.0 + 1) & !1, (mv.1 + 1) & !1);
+    let view = |m: (i32, i32)| -> Option<(&[u8], usize)> {
+        let pl = plane_for(p, hp, m)?;
+        let xi = x as isize + (m.0 >> 2) as isize;
+        let yi = y as isize + (m.1 >> 2) as isize;
+        let lim = pl.pad as isize - 4;
+        if xi < -lim
+            || yi < -lim
+            || xi + n as isize > pl.w as isize + lim
+            || yi + n as isize > pl.h as isize + lim
+        {
+            return None;
+        }
+        Some((&pl.data[pl.idx(xi, yi)..], pl.stride))
+    };
+    let (Some((va, sa)), Some((vb, sb))) = (view(a), view(b)) else {
+        return false;
+    };
+    for r in 0..n {
+        let ra = &va[r * sa..r * sa + n];
+        let rb = &vb[r * sb..r * sb + n];
+        let o = &mut out[r * n..r * n + n];
+        for ((d, &p), &q) in o.iter_mut().zip(ra).zip(rb) {
+            *d = ((p as u16 + q as u16 + 1) >> 1) as u8;
+        }
+    }
+    true
+}
