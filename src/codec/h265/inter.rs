@@ -671,7 +671,6 @@ avx2_dispatch!(
 fn half_planes_body(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Plane; 3] {
     let st = p.stride;
     let rows = p.data.len() / st;
-    let c = LUMA_FILTER[2];
     let mut mk = || {
         let mut d = old.pop().unwrap_or_default();
         d.resize(p.data.len(), 0);
@@ -691,76 +690,23 @@ fn half_planes_body(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pl
         let tmp = tmp_s;
         for y in 0..rows {
             let r = &src[y * st..y * st + st];
-            let t = &mut tmp[y * st + 3..y * st + st - 4];
-            for v in t.iter_mut() {
-                *v = 0;
-            }
-            let m = t.len();
-            for k in 0..8 {
-                let ck = c[k] as i16;
-                let rk = &r[k..k + m];
-                for x in 0..m {
-                    t[x] = t[x].wrapping_add(ck.wrapping_mul(rk[x] as i16));
-                }
-            }
+            hp_row_h16(r, &mut tmp[y * st + 3..y * st + st - 4]);
         }
-        let mut acc = vec![0i32; st];
         for y in 3..rows - 4 {
-            let o = &mut out[y * st..y * st + st];
-            for a in acc.iter_mut() {
-                *a = 0;
-            }
-            for k in 0..8 {
-                let t = &tmp[(y + k - 3) * st..(y + k - 2) * st];
-                let ck = c[k];
-                for x in 0..st {
-                    acc[x] += ck * t[x] as i32;
-                }
-            }
-            for x in 0..st {
-                o[x] = clip8(((acc[x] >> 6) + 32) >> 6);
-            }
+            let t = &tmp[(y - 3) * st..(y + 5) * st];
+            hp_row_hv(t, st, &mut out[y * st..y * st + st]);
         }
     };
     let job_h = |out: &mut Vec<u8>| {
-        let mut acc = vec![0i16; st];
         for y in 0..rows {
             let r = &src[y * st..y * st + st];
-            let m = st - 7;
-            let a = &mut acc[..m];
-            for v in a.iter_mut() {
-                *v = 0;
-            }
-            for k in 0..8 {
-                let ck = c[k] as i16;
-                let rk = &r[k..k + m];
-                for x in 0..m {
-                    a[x] = a[x].wrapping_add(ck.wrapping_mul(rk[x] as i16));
-                }
-            }
-            let o = &mut out[y * st + 3..y * st + 3 + m];
-            for x in 0..m {
-                o[x] = clip8((a[x] as i32 + 32) >> 6);
-            }
+            hp_row_h(r, &mut out[y * st + 3..y * st + st - 4]);
         }
     };
     let job_v = |out: &mut Vec<u8>| {
-        let mut acc = vec![0i16; st];
         for y in 3..rows - 4 {
-            for a in acc.iter_mut() {
-                *a = 0;
-            }
-            for k in 0..8 {
-                let r = &src[(y + k - 3) * st..(y + k - 2) * st];
-                let ck = c[k] as i16;
-                for x in 0..st {
-                    acc[x] = acc[x].wrapping_add(ck.wrapping_mul(r[x] as i16));
-                }
-            }
-            let o = &mut out[y * st..y * st + st];
-            for x in 0..st {
-                o[x] = clip8((acc[x] as i32 + 32) >> 6);
-            }
+            let r = &src[(y - 3) * st..(y + 5) * st];
+            hp_row_v(r, st, &mut out[y * st..y * st + st]);
         }
     };
     std::thread::scope(|s| {
@@ -771,6 +717,66 @@ fn half_planes_body(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pl
         let _ = a.join();
     });
     [hp, vp, hvp]
+}
+
+// Rows of the half-sample planes. The half-sample filter [-1, 4, -11, 40, 40, -11, 4, -1]
+// (LUMA_FILTER[2]) is symmetric, so each output takes four multiplies by constants on pair
+// sums; 8-bit input keeps every sum of the one-dimensional passes inside i16.
+
+/// Horizontal half-sample filter on 8-bit input, unrounded (t.len() = r.len() - 7).
+#[inline(always)]
+fn hp_h16(r: &[u8], x: usize) -> i16 {
+    let p = |k: usize| r[x + k] as i16 + r[x + 7 - k] as i16;
+    40 * p(3) - 11 * p(2) + 4 * p(1) - p(0)
+}
+
+avx2_dispatch!(fn hp_row_h16 => hp_row_h16_body(r: &[u8], t: &mut [i16]));
+
+#[inline(always)]
+fn hp_row_h16_body(r: &[u8], t: &mut [i16]) {
+    let r = &r[..t.len() + 7];
+    for (x, v) in t.iter_mut().enumerate() {
+        *v = hp_h16(r, x);
+    }
+}
+
+avx2_dispatch!(fn hp_row_h => hp_row_h_body(r: &[u8], o: &mut [u8]));
+
+/// Horizontal half-sample row (o.len() = r.len() - 7).
+#[inline(always)]
+fn hp_row_h_body(r: &[u8], o: &mut [u8]) {
+    let r = &r[..o.len() + 7];
+    for (x, v) in o.iter_mut().enumerate() {
+        *v = clip8((hp_h16(r, x) as i32 + 32) >> 6);
+    }
+}
+
+avx2_dispatch!(fn hp_row_v => hp_row_v_body(r: &[u8], st: usize, o: &mut [u8]));
+
+/// Vertical half-sample row from the 8 source rows starting at `r` (stride `st`).
+#[inline(always)]
+fn hp_row_v_body(r: &[u8], st: usize, o: &mut [u8]) {
+    let w = o.len();
+    let rk: [&[u8]; 8] = std::array::from_fn(|k| &r[k * st..k * st + w]);
+    for x in 0..w {
+        let p = |k: usize| rk[k][x] as i16 + rk[7 - k][x] as i16;
+        let v = 40 * p(3) - 11 * p(2) + 4 * p(1) - p(0);
+        o[x] = clip8((v as i32 + 32) >> 6);
+    }
+}
+
+avx2_dispatch!(fn hp_row_hv => hp_row_hv_body(t: &[i16], st: usize, o: &mut [u8]));
+
+/// Vertical pass over 8 rows of horizontal intermediates (i16, stride `st`) for the HV plane.
+#[inline(always)]
+fn hp_row_hv_body(t: &[i16], st: usize, o: &mut [u8]) {
+    let w = o.len();
+    let tk: [&[i16]; 8] = std::array::from_fn(|k| &t[k * st..k * st + w]);
+    for x in 0..w {
+        let p = |k: usize| tk[k][x] as i32 + tk[7 - k][x] as i32;
+        let v = 40 * p(3) - 11 * p(2) + 4 * p(1) - p(0);
+        o[x] = clip8(((v >> 6) + 32) >> 6);
+    }
 }
 
 /// Returns the plane holding samples for a quarter-sample mv whose fractions are 0 or 2.
