@@ -432,20 +432,19 @@ impl<'a> SliceEnc<'a> {
             1 => (&mut *self.rec_u, self.f.pw / 2, self.y0 / 2),
             _ => (&mut *self.rec_v, self.f.pw / 2, self.y0 / 2),
         };
-        let bits;
-        if nz == 0 {
+        let bits = if nz == 0 {
             for r in 0..n {
                 let o = (y + r - ryoff) * rstride + x;
                 rbuf[o..o + n].copy_from_slice(&pred[r * n..r * n + n]);
             }
-            bits = 0.0;
+            0.0
         } else {
             dequant(&lv[..n * n], &mut coef[..n * n], log2, qp);
             inverse(&coef[..n * n], &mut res[..n * n], log2, dst);
             let o = (y - ryoff) * rstride + x;
             super::dsp::reconstruct(pred, &res, n, &mut rbuf[o..], rstride);
-            bits = est_bits(&lv[..n * n], n);
-        }
+            est_bits(&lv[..n * n], n)
+        };
         let o = (y - ryoff) * rstride + x;
         let mut d = sse(&src[y * sstride + x..], sstride, &rbuf[o..], rstride, n, n);
         let mut bits = bits;
