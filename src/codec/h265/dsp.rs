@@ -161,3 +161,106 @@ fn reconstruct_n<const N: usize>(
         }
     }
 }
+
+/// 8x8 Hadamard SATD, (sum + 2) >> 2, in 16-bit lanes (SSE2, part of the x86-64 baseline).
+/// Bit-identical to `inter::satd8x8_scalar`: after both 8-point passes a difference block of
+/// 8-bit samples stays within +-64 * 255, so no lane overflows.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn satd8x8_sse2(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
+    use std::arch::x86_64::*;
+    // the slices must hold the whole block (panics like the scalar version otherwise)
+    let a = &a[..7 * astride + 8];
+    let b = &b[..7 * bstride + 8];
+    #[inline(always)]
+    unsafe fn bfly(r: &mut [__m128i; 8], pairs: [(usize, usize); 4]) {
+        for (i, j) in pairs {
+            let (x, y) = (r[i], r[j]);
+            r[i] = _mm_add_epi16(x, y);
+            r[j] = _mm_sub_epi16(x, y);
+        }
+    }
+    #[inline(always)]
+    unsafe fn had8(r: &mut [__m128i; 8]) {
+        bfly(r, [(0, 4), (1, 5), (2, 6), (3, 7)]);
+        bfly(r, [(0, 2), (1, 3), (4, 6), (5, 7)]);
+        bfly(r, [(0, 1), (2, 3), (4, 5), (6, 7)]);
+    }
+    // SAFETY: SSE2 is part of the x86-64 baseline, so every intrinsic here is supported;
+    // the two loads per row read 8 bytes at i * stride for i < 8, inside the slices checked
+    // above, and `_mm_loadl_epi64` has no alignment requirement.
+    unsafe {
+        let z = _mm_setzero_si128();
+        let mut r = [z; 8];
+        for (i, v) in r.iter_mut().enumerate() {
+            let pa = _mm_loadl_epi64(a.as_ptr().add(i * astride) as *const __m128i);
+            let pb = _mm_loadl_epi64(b.as_ptr().add(i * bstride) as *const __m128i);
+            *v = _mm_sub_epi16(_mm_unpacklo_epi8(pa, z), _mm_unpacklo_epi8(pb, z));
+        }
+        had8(&mut r);
+        // transpose 8x8 of i16
+        let t0 = _mm_unpacklo_epi16(r[0], r[1]);
+        let t1 = _mm_unpackhi_epi16(r[0], r[1]);
+        let t2 = _mm_unpacklo_epi16(r[2], r[3]);
+        let t3 = _mm_unpackhi_epi16(r[2], r[3]);
+        let t4 = _mm_unpacklo_epi16(r[4], r[5]);
+        let t5 = _mm_unpackhi_epi16(r[4], r[5]);
+        let t6 = _mm_unpacklo_epi16(r[6], r[7]);
+        let t7 = _mm_unpackhi_epi16(r[6], r[7]);
+        let u0 = _mm_unpacklo_epi32(t0, t2);
+        let u1 = _mm_unpackhi_epi32(t0, t2);
+        let u2 = _mm_unpacklo_epi32(t1, t3);
+        let u3 = _mm_unpackhi_epi32(t1, t3);
+        let u4 = _mm_unpacklo_epi32(t4, t6);
+        let u5 = _mm_unpackhi_epi32(t4, t6);
+        let u6 = _mm_unpacklo_epi32(t5, t7);
+        let u7 = _mm_unpackhi_epi32(t5, t7);
+        r = [
+            _mm_unpacklo_epi64(u0, u4),
+            _mm_unpackhi_epi64(u0, u4),
+            _mm_unpacklo_epi64(u1, u5),
+            _mm_unpackhi_epi64(u1, u5),
+            _mm_unpacklo_epi64(u2, u6),
+            _mm_unpackhi_epi64(u2, u6),
+            _mm_unpacklo_epi64(u3, u7),
+            _mm_unpackhi_epi64(u3, u7),
+        ];
+        had8(&mut r);
+        let ones = _mm_set1_epi16(1);
+        let mut acc = z;
+        for v in r {
+            let abs = _mm_max_epi16(v, _mm_sub_epi16(z, v));
+            acc = _mm_add_epi32(acc, _mm_madd_epi16(abs, ones));
+        }
+        let acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0b01_00_11_10));
+        let acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0b10_11_00_01));
+        let sum = _mm_cvtsi128_si32(acc) as u32;
+        (sum + 2) >> 2
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    /// The SSE2 SATD equals the scalar one on random and extreme blocks.
+    #[test]
+    fn satd8x8_sse2_matches_scalar() {
+        let mut seed = 12345u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as u8
+        };
+        for case in 0..200 {
+            let (sa, sb) = (8 + case % 5, 8 + case % 7);
+            let mut a: Vec<u8> = (0..sa * 8).map(|_| rnd()).collect();
+            let mut b: Vec<u8> = (0..sb * 8).map(|_| rnd()).collect();
+            if case % 10 == 0 {
+                a.iter_mut().for_each(|v| *v = 255);
+                b.iter_mut().for_each(|v| *v = 0);
+            }
+            assert_eq!(
+                super::satd8x8_sse2(&a, sa, &b, sb),
+                super::super::inter::satd8x8_scalar(&a, sa, &b, sb)
+            );
+        }
+    }
+}

@@ -368,6 +368,7 @@ fn satd4x4(d: &[i32; 16]) -> u32 {
     s
 }
 
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 #[inline(always)]
 fn had8_rows(m: &mut [[i32; 8]; 8]) {
     // 8-point Hadamard across rows (element-wise over the 8 columns)
@@ -396,6 +397,20 @@ fn had8_rows(m: &mut [[i32; 8]; 8]) {
 
 #[inline(always)]
 fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        super::dsp::satd8x8_sse2(a, astride, b, bstride)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        satd8x8_scalar(a, astride, b, bstride)
+    }
+}
+
+/// Portable 8x8 SATD; on x86-64 only the reference of `dsp::satd8x8_sse2`'s test.
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+#[inline(always)]
+pub(super) fn satd8x8_scalar(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
     let mut m = [[0i32; 8]; 8];
     for y in 0..8 {
         let ra = &a[y * astride..y * astride + 8];
