@@ -424,7 +424,11 @@ impl<'a> SliceEnc<'a> {
             }
             0
         } else {
-            forward(&res[..n * n], &mut coef[..n * n], log2, dst);
+            if log2 == 5 && !intra && self.f.fast >= 2 {
+                super::transform::forward32_low(&res[..n * n], &mut coef[..n * n]);
+            } else {
+                forward(&res[..n * n], &mut coef[..n * n], log2, dst);
+            }
             quant(&coef[..n * n], &mut lv[..n * n], log2, qp, intra)
         };
         let (rbuf, rstride, ryoff) = match plane {
@@ -1016,6 +1020,11 @@ impl<'a> SliceEnc<'a> {
             return (c, cu);
         }
         let (ic, icu, isatd) = self.inter_code(x, y, n, depth);
+        if n == 32 && self.f.fast >= 2 {
+            // speed 2: no 32x32 intra in P pictures (it rarely wins at HD; measured +0.1 %
+            // BD-rate for 6 % less CPU on photo_1080p)
+            return (ic, icu);
+        }
         if matches!(icu.pred, Pred::Skip { .. }) && self.f.fast >= 1 && isatd < (n * n) as f64 * 2.0
         {
             return (ic, icu);

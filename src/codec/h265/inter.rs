@@ -546,7 +546,9 @@ pub fn motion_search(
         (-1, 1),
         (1, 1),
     ];
-    let coarse = sp.coarse;
+    // at speed 2 (SAD metric) a predictor that already matches (under 2 per sample, mv bits
+    // included) makes the coarse probe for large motion pointless
+    let coarse = sp.coarse && (!sp.use_sad || best_cost as usize >= 2 * w * h);
     for d in [16, 8, 4] {
         if d > sp.range * 2 || !coarse {
             continue;
@@ -566,7 +568,10 @@ pub fn motion_search(
     }
     // hexagon search
     const HEX: [(i32, i32); 6] = [(-2, 0), (-1, -2), (1, -2), (2, 0), (1, 2), (-1, 2)];
-    for _ in 0..sp.range {
+    // at speed 2 the walk stops after range/2 steps (the coarse probe and the predictors
+    // cover large motion)
+    let steps = if sp.use_sad { sp.range / 2 } else { sp.range };
+    for _ in 0..steps {
         let c = best;
         let mut improved = false;
         for d in HEX.iter() {

@@ -120,8 +120,9 @@ fn odd_rows(l: usize) -> &'static [i32] {
 /// vectorisable over x). Iterative over the butterfly levels (the even half of level n is the
 /// n/2-point transform, whose rows land on every second output row) so that it can be inlined
 /// into the size-specialised callers.
+/// With `LOW`, only the output rows below n/2 are computed (the others are left untouched).
 #[inline(always)]
-fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
+fn fcols<const LOW: bool>(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
     let n = 1usize << l;
     let (mut ea, rest) = scr.split_at_mut(n / 2 * wd);
     let (mut eb, rest) = rest.split_at_mut(n / 2 * wd);
@@ -151,7 +152,9 @@ fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
         std::mem::swap(&mut ea, &mut eb);
         first = false;
         let od = odd_rows(lev);
-        for k in 0..h {
+        // odd row (2k+1)*step < n/2 <=> k < m/4
+        let kmax = if LOW { h / 2 } else { h };
+        for k in 0..kmax {
             let r0 = (2 * k + 1) * step * wd;
             let row = &mut dst[r0..r0 + wd];
             for v in row.iter_mut() {
@@ -169,7 +172,9 @@ fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
             let r2 = 2 * step * wd;
             for x in 0..wd {
                 dst[x] = 64 * (ea[x] + ea[wd + x]);
-                dst[r2 + x] = 64 * (ea[x] - ea[wd + x]);
+                if !LOW {
+                    dst[r2 + x] = 64 * (ea[x] - ea[wd + x]);
+                }
             }
             return;
         }
@@ -306,7 +311,7 @@ fn forward_in(
     if dst {
         dst_cols(&t[..16], &mut a[..16], false);
     } else {
-        fcols(&t[..n * n], l, n, &mut a[..n * n], scr);
+        fcols::<false>(&t[..n * n], l, n, &mut a[..n * n], scr);
     }
     // b[y][k] = (a[k][y] + r1) >> shift1
     for k in 0..n {
@@ -317,10 +322,58 @@ fn forward_in(
     if dst {
         dst_cols(&t[..16], &mut a[..16], false);
     } else {
-        fcols(&t[..n * n], l, n, &mut a[..n * n], scr);
+        fcols::<false>(&t[..n * n], l, n, &mut a[..n * n], scr);
     }
     for i in 0..n * n {
         coef[i] = (a[i] + r2) >> shift2;
+    }
+}
+
+/// Forward 32x32 transform keeping only the 16x16 lowest frequencies (the rest are zero): the
+/// speed level 2 choice for inter residuals, whose energy sits in the low band (and a CU whose
+/// residual has much high-frequency energy is better coded split). Costs about 40 % of the
+/// full transform.
+pub fn forward32_low(res: &[i16], coef: &mut [i32]) {
+    SCRATCH.with(|c| {
+        let mut g = c.borrow_mut();
+        if g.len() < SCRATCH_LEN {
+            g.resize(SCRATCH_LEN, 0);
+        }
+        let (t, rest) = g.split_at_mut(1024);
+        let (a, scr) = rest.split_at_mut(1024);
+        forward32_low_any(res, coef, t, a, scr);
+    })
+}
+
+avx2_dispatch!(fn forward32_low_any => forward32_low_in(res: &[i16], coef: &mut [i32], t: &mut [i32], a: &mut [i32], scr: &mut [i32]));
+
+#[inline(always)]
+fn forward32_low_in(res: &[i16], coef: &mut [i32], t: &mut [i32], a: &mut [i32], scr: &mut [i32]) {
+    const N: usize = 32;
+    const H: usize = 16;
+    let (shift1, shift2) = (4, 11);
+    let (r1, r2) = (1 << (shift1 - 1), 1 << (shift2 - 1));
+    let res = &res[..N * N];
+    for y in 0..N {
+        for x in 0..N {
+            t[x * N + y] = res[y * N + x] as i32;
+        }
+    }
+    // a[k][y] for k < 16
+    fcols::<true>(&t[..N * N], 5, N, &mut a[..N * N], scr);
+    // b[y][k], k < 16, packed with stride 16
+    for k in 0..H {
+        for y in 0..N {
+            t[y * H + k] = (a[k * N + y] + r1) >> shift1;
+        }
+    }
+    fcols::<true>(&t[..N * H], 5, H, &mut a[..N * H], scr);
+    let coef = &mut coef[..N * N];
+    coef.fill(0);
+    for k2 in 0..H {
+        for k in 0..H {
+            coef[k2 * N + k] = (a[k2 * H + k] + r2) >> shift2;
+        }
     }
 }
 
