@@ -301,6 +301,10 @@ pub fn mc_chroma(p: &Plane, x: i32, y: i32, w: usize, h: usize, mv: (i32, i32), 
 
 #[inline(always)]
 fn sad_w<const W: usize>(a: &[u8], astride: usize, b: &[u8], bstride: usize, h: usize) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(s) = super::dsp::sad_sse2::<W>(a, astride, b, bstride, h) {
+        return s;
+    }
     let mut s = 0u32;
     for y in 0..h {
         let ra: &[u8; W] = match a[y * astride..y * astride + W].try_into() {
