@@ -255,7 +255,7 @@ pub fn sad_sse2<const W: usize>(
     if h == 0 {
         return Some(0);
     }
-    if W % 8 != 0 || a.len() < (h - 1) * astride + W || b.len() < (h - 1) * bstride + W {
+    if W & 7 != 0 || a.len() < (h - 1) * astride + W || b.len() < (h - 1) * bstride + W {
         return None;
     }
     // SAFETY: SSE2 is part of the x86-64 baseline; every load reads W bytes (8 or a multiple
