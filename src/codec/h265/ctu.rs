@@ -1020,9 +1020,9 @@ impl<'a> SliceEnc<'a> {
             return (c, cu);
         }
         let (ic, icu, isatd) = self.inter_code(x, y, n, depth);
-        if n == 32 && self.f.fast >= 2 {
-            // speed 2: no 32x32 intra in P pictures (it rarely wins at HD; measured +0.1 %
-            // BD-rate for 6 % less CPU on photo_1080p)
+        if n == 32 && self.f.fast >= 3 {
+            // speed 3: no 32x32 intra in P pictures (it rarely wins at 1080p: +0.1 % BD-rate
+            // for 6 % less CPU on photo_1080p; at 720p it cost 1 %)
             return (ic, icu);
         }
         if matches!(icu.pred, Pred::Skip { .. }) && self.f.fast >= 1 && isatd < (n * n) as f64 * 2.0

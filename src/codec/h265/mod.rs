@@ -307,8 +307,15 @@ impl Encoder {
         } else {
             1
         };
-        // speed level: 2 for HD and larger (SAD-based ME, 16x16 minimum inter CU), 1 otherwise
-        let fast = if pw * ph >= 1280 * 720 { 2 } else { 1 };
+        // speed level: 2 for HD and larger (SAD-based ME, 16x16 minimum inter CU), 3 from
+        // 1080p on (no 32x32 intra in P pictures), 1 otherwise
+        let fast = if pw * ph >= 1920 * 1080 {
+            3
+        } else if pw * ph >= 1280 * 720 {
+            2
+        } else {
+            1
+        };
         let refp = if idr { None } else { self.refp.as_ref() };
         let fctx = FrameCtx {
             pw,
