@@ -3,7 +3,7 @@
 //! Structure: `bitwriter` (RBSP/NAL), `cabac` (arithmetic coder), `tables` (spec constants),
 //! `params` (VPS/SPS/PPS/slice header), `intra`, `inter` (MC + motion search), `transform`
 //! (DCT/DST), `quant`, `residual` (residual_coding syntax), `ctu` (mode decision and
-//! CTU syntax), `deblock`, `ratecontrol`.
+//! CTU syntax), `deblock`, `ratecontrol`, `dsp` (AVX2/SSE2 dispatch of the integer kernels).
 
 #![allow(
     clippy::too_many_arguments,
