@@ -1,6 +1,7 @@
 //! Inter prediction: padded reference planes, fractional interpolation (8.5.3.3.3),
 //! block distortion metrics and motion search.
 
+use super::dsp::avx2_dispatch;
 use super::tables::{CHROMA_FILTER, LUMA_FILTER};
 
 /// A sample plane with a replicated border of `pad` samples on every side.
@@ -93,7 +94,7 @@ fn interp<const T: usize>(
     let x0 = xi - half;
     let y0 = yi - half;
     if p.inside(x0, y0, x0 + ww as isize, y0 + wh as isize) {
-        interp_src::<T>(&p.data, p.stride, p.idx(x0, y0), w, h, fx, fy, coefs, out);
+        interp_src_dispatch::<T>(&p.data, p.stride, p.idx(x0, y0), w, h, fx, fy, coefs, out);
     } else {
         // rare path: build a clamped copy of the source window
         let mut local = [0u8; 40 * 40];
@@ -102,13 +103,12 @@ fn interp<const T: usize>(
                 local[dy * ww + dx] = p.at_clamped(x0 + dx as isize, y0 + dy as isize);
             }
         }
-        interp_src::<T>(&local, ww, 0, w, h, fx, fy, coefs, out);
+        interp_src_dispatch::<T>(&local, ww, 0, w, h, fx, fy, coefs, out);
     }
 }
 
-/// Interpolation from a source window whose top-left (x-half, y-half) is at `src[base]`.
-#[inline]
-fn interp_src<const T: usize>(
+/// `interp_src` compiled for AVX2 when the CPU has it (identical results, see `dsp`).
+fn interp_src_dispatch<const T: usize>(
     src: &[u8],
     st: usize,
     base: usize,
@@ -119,6 +119,69 @@ fn interp_src<const T: usize>(
     coefs: &[[i32; T]],
     out: &mut [u8],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        fn avx2<const T: usize>(
+            src: &[u8],
+            st: usize,
+            base: usize,
+            w: usize,
+            h: usize,
+            fx: usize,
+            fy: usize,
+            coefs: &[[i32; T]],
+            out: &mut [u8],
+        ) {
+            interp_src_w::<T>(src, st, base, w, h, fx, fy, coefs, out)
+        }
+        if super::dsp::has_avx2() {
+            // SAFETY: `avx2` only needs the AVX2 instruction set, which the CPU was just
+            // checked to support.
+            return unsafe { avx2::<T>(src, st, base, w, h, fx, fy, coefs, out) };
+        }
+    }
+    interp_src_w::<T>(src, st, base, w, h, fx, fy, coefs, out)
+}
+
+/// `interp_src` with the block width as a compile-time constant for the usual widths, so the
+/// row loops vectorise without remainders.
+#[inline(always)]
+fn interp_src_w<const T: usize>(
+    src: &[u8],
+    st: usize,
+    base: usize,
+    w: usize,
+    h: usize,
+    fx: usize,
+    fy: usize,
+    coefs: &[[i32; T]],
+    out: &mut [u8],
+) {
+    match w {
+        4 => interp_src::<T, 4>(src, st, base, w, h, fx, fy, coefs, out),
+        8 => interp_src::<T, 8>(src, st, base, w, h, fx, fy, coefs, out),
+        16 => interp_src::<T, 16>(src, st, base, w, h, fx, fy, coefs, out),
+        32 => interp_src::<T, 32>(src, st, base, w, h, fx, fy, coefs, out),
+        _ => interp_src::<T, 0>(src, st, base, w, h, fx, fy, coefs, out),
+    }
+}
+
+/// Interpolation from a source window whose top-left (x-half, y-half) is at `src[base]`.
+/// `W` is the block width when known at compile time, 0 to use `w`.
+#[inline(always)]
+fn interp_src<const T: usize, const W: usize>(
+    src: &[u8],
+    st: usize,
+    base: usize,
+    w: usize,
+    h: usize,
+    fx: usize,
+    fy: usize,
+    coefs: &[[i32; T]],
+    out: &mut [u8],
+) {
+    let w = if W > 0 { W } else { w };
     let half = (T / 2 - 1) as isize;
     let ww = w + T - 1;
     let wh = h + T - 1;
@@ -165,12 +228,10 @@ fn interp_src<const T: usize>(
     } else {
         let ch = &coefs[fx];
         let cv = &coefs[fy];
-        TMP16.with(|cell| {
-            let mut guard = cell.borrow_mut();
-            if guard.len() < 32 * 40 {
-                guard.resize(32 * 40, 0);
-            }
-            let tmp: &mut [i16] = &mut guard[..];
+        // on the stack: a thread-local costs more than the few hundred bytes used per call
+        let mut tmp_buf = [0i16; 32 * 40];
+        {
+            let tmp: &mut [i16] = &mut tmp_buf[..w * wh];
             for ty in 0..wh {
                 let row = &src[base + ty * st..base + ty * st + ww];
                 let t = &mut tmp[ty * w..ty * w + w];
@@ -200,12 +261,8 @@ fn interp_src<const T: usize>(
                     o[x] = clip8(((acc[x] >> 6) + 32) >> 6);
                 }
             }
-        });
+        }
     }
-}
-
-thread_local! {
-    static TMP16: std::cell::RefCell<Vec<i16>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Luma motion compensation for a block at (x,y) of size w x h, mv in quarter samples.
@@ -244,6 +301,10 @@ pub fn mc_chroma(p: &Plane, x: i32, y: i32, w: usize, h: usize, mv: (i32, i32), 
 
 #[inline(always)]
 fn sad_w<const W: usize>(a: &[u8], astride: usize, b: &[u8], bstride: usize, h: usize) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(s) = super::dsp::sad_sse2::<W>(a, astride, b, bstride, h) {
+        return s;
+    }
     let mut s = 0u32;
     for y in 0..h {
         let ra: &[u8; W] = match a[y * astride..y * astride + W].try_into() {
@@ -263,7 +324,10 @@ fn sad_w<const W: usize>(a: &[u8], astride: usize, b: &[u8], bstride: usize, h: 
     s
 }
 
-pub fn sad(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
+avx2_dispatch!(pub fn sad => sad_body(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32);
+
+#[inline(always)]
+fn sad_body(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
     match w {
         32 => sad_w::<32>(a, astride, b, bstride, h),
         16 => sad_w::<16>(a, astride, b, bstride, h),
@@ -284,6 +348,7 @@ pub fn sad(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usiz
     }
 }
 
+#[inline(always)]
 fn satd4x4(d: &[i32; 16]) -> u32 {
     let mut m = [0i32; 16];
     for i in 0..4 {
@@ -307,6 +372,7 @@ fn satd4x4(d: &[i32; 16]) -> u32 {
     s
 }
 
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 #[inline(always)]
 fn had8_rows(m: &mut [[i32; 8]; 8]) {
     // 8-point Hadamard across rows (element-wise over the 8 columns)
@@ -333,7 +399,22 @@ fn had8_rows(m: &mut [[i32; 8]; 8]) {
     }
 }
 
+#[inline(always)]
 fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        super::dsp::satd8x8_sse2(a, astride, b, bstride)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        satd8x8_scalar(a, astride, b, bstride)
+    }
+}
+
+/// Portable 8x8 SATD; on x86-64 only the reference of `dsp::satd8x8_sse2`'s test.
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+#[inline(always)]
+pub(super) fn satd8x8_scalar(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
     let mut m = [[0i32; 8]; 8];
     for y in 0..8 {
         let ra = &a[y * astride..y * astride + 8];
@@ -359,8 +440,13 @@ fn satd8x8(a: &[u8], astride: usize, b: &[u8], bstride: usize) -> u32 {
     (sum + 2) >> 2
 }
 
-/// Hadamard SATD (8x8 blocks when possible, 4x4 otherwise).
-pub fn satd(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
+avx2_dispatch!(
+    /// Hadamard SATD (8x8 blocks when possible, 4x4 otherwise).
+    pub fn satd => satd_body(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32
+);
+
+#[inline(always)]
+fn satd_body(a: &[u8], astride: usize, b: &[u8], bstride: usize, w: usize, h: usize) -> u32 {
     let mut s = 0;
     if (w | h) & 7 == 0 {
         for by in (0..h).step_by(8) {
@@ -464,7 +550,9 @@ pub fn motion_search(
         (-1, 1),
         (1, 1),
     ];
-    let coarse = sp.coarse;
+    // at speed 2 (SAD metric) a predictor that already matches (under 2 per sample, mv bits
+    // included) makes the coarse probe for large motion pointless
+    let coarse = sp.coarse && (!sp.use_sad || best_cost as usize >= 2 * w * h);
     for d in [16, 8, 4] {
         if d > sp.range * 2 || !coarse {
             continue;
@@ -484,7 +572,10 @@ pub fn motion_search(
     }
     // hexagon search
     const HEX: [(i32, i32); 6] = [(-2, 0), (-1, -2), (1, -2), (2, 0), (1, 2), (-1, 2)];
-    for _ in 0..sp.range {
+    // at speed 2 the walk stops after range/2 steps (the coarse probe and the predictors
+    // cover large motion)
+    let steps = if sp.use_sad { sp.range / 2 } else { sp.range };
+    for _ in 0..steps {
         let c = best;
         let mut improved = false;
         for d in HEX.iter() {
@@ -593,12 +684,17 @@ pub fn motion_search(
     (bq, bc)
 }
 
-/// Half-sample planes of a reference luma plane: [H (2,0), V (0,2), HV (2,2)], same geometry.
-/// Values are exact HEVC uni-prediction samples except within 4 samples of the padded border.
-pub fn half_planes(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Plane; 3] {
+avx2_dispatch!(
+    /// Half-sample planes of a reference luma plane: [H (2,0), V (0,2), HV (2,2)], same geometry.
+    /// Values are exact HEVC uni-prediction samples except within 4 samples of the padded border.
+    pub fn half_planes => half_planes_body(p: &Plane, old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Plane; 3]
+);
+
+// (closures, including the spawned job, inherit the AVX2 target feature of the wrapper)
+#[inline(always)]
+fn half_planes_body(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Plane; 3] {
     let st = p.stride;
     let rows = p.data.len() / st;
-    let c = LUMA_FILTER[2];
     let mut mk = || {
         let mut d = old.pop().unwrap_or_default();
         d.resize(p.data.len(), 0);
@@ -618,76 +714,23 @@ pub fn half_planes(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pla
         let tmp = tmp_s;
         for y in 0..rows {
             let r = &src[y * st..y * st + st];
-            let t = &mut tmp[y * st + 3..y * st + st - 4];
-            for v in t.iter_mut() {
-                *v = 0;
-            }
-            let m = t.len();
-            for k in 0..8 {
-                let ck = c[k] as i16;
-                let rk = &r[k..k + m];
-                for x in 0..m {
-                    t[x] = t[x].wrapping_add(ck.wrapping_mul(rk[x] as i16));
-                }
-            }
+            hp_row_h16(r, &mut tmp[y * st + 3..y * st + st - 4]);
         }
-        let mut acc = vec![0i32; st];
         for y in 3..rows - 4 {
-            let o = &mut out[y * st..y * st + st];
-            for a in acc.iter_mut() {
-                *a = 0;
-            }
-            for k in 0..8 {
-                let t = &tmp[(y + k - 3) * st..(y + k - 2) * st];
-                let ck = c[k];
-                for x in 0..st {
-                    acc[x] += ck * t[x] as i32;
-                }
-            }
-            for x in 0..st {
-                o[x] = clip8(((acc[x] >> 6) + 32) >> 6);
-            }
+            let t = &tmp[(y - 3) * st..(y + 5) * st];
+            hp_row_hv(t, st, &mut out[y * st..y * st + st]);
         }
     };
     let job_h = |out: &mut Vec<u8>| {
-        let mut acc = vec![0i16; st];
         for y in 0..rows {
             let r = &src[y * st..y * st + st];
-            let m = st - 7;
-            let a = &mut acc[..m];
-            for v in a.iter_mut() {
-                *v = 0;
-            }
-            for k in 0..8 {
-                let ck = c[k] as i16;
-                let rk = &r[k..k + m];
-                for x in 0..m {
-                    a[x] = a[x].wrapping_add(ck.wrapping_mul(rk[x] as i16));
-                }
-            }
-            let o = &mut out[y * st + 3..y * st + 3 + m];
-            for x in 0..m {
-                o[x] = clip8((a[x] as i32 + 32) >> 6);
-            }
+            hp_row_h(r, &mut out[y * st + 3..y * st + st - 4]);
         }
     };
     let job_v = |out: &mut Vec<u8>| {
-        let mut acc = vec![0i16; st];
         for y in 3..rows - 4 {
-            for a in acc.iter_mut() {
-                *a = 0;
-            }
-            for k in 0..8 {
-                let r = &src[(y + k - 3) * st..(y + k - 2) * st];
-                let ck = c[k] as i16;
-                for x in 0..st {
-                    acc[x] = acc[x].wrapping_add(ck.wrapping_mul(r[x] as i16));
-                }
-            }
-            let o = &mut out[y * st..y * st + st];
-            for x in 0..st {
-                o[x] = clip8((acc[x] as i32 + 32) >> 6);
-            }
+            let r = &src[(y - 3) * st..(y + 5) * st];
+            hp_row_v(r, st, &mut out[y * st..y * st + st]);
         }
     };
     std::thread::scope(|s| {
@@ -698,6 +741,66 @@ pub fn half_planes(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pla
         let _ = a.join();
     });
     [hp, vp, hvp]
+}
+
+// Rows of the half-sample planes. The half-sample filter [-1, 4, -11, 40, 40, -11, 4, -1]
+// (LUMA_FILTER[2]) is symmetric, so each output takes four multiplies by constants on pair
+// sums; 8-bit input keeps every sum of the one-dimensional passes inside i16.
+
+/// Horizontal half-sample filter on 8-bit input, unrounded (t.len() = r.len() - 7).
+#[inline(always)]
+fn hp_h16(r: &[u8], x: usize) -> i16 {
+    let p = |k: usize| r[x + k] as i16 + r[x + 7 - k] as i16;
+    40 * p(3) - 11 * p(2) + 4 * p(1) - p(0)
+}
+
+avx2_dispatch!(fn hp_row_h16 => hp_row_h16_body(r: &[u8], t: &mut [i16]));
+
+#[inline(always)]
+fn hp_row_h16_body(r: &[u8], t: &mut [i16]) {
+    let r = &r[..t.len() + 7];
+    for (x, v) in t.iter_mut().enumerate() {
+        *v = hp_h16(r, x);
+    }
+}
+
+avx2_dispatch!(fn hp_row_h => hp_row_h_body(r: &[u8], o: &mut [u8]));
+
+/// Horizontal half-sample row (o.len() = r.len() - 7).
+#[inline(always)]
+fn hp_row_h_body(r: &[u8], o: &mut [u8]) {
+    let r = &r[..o.len() + 7];
+    for (x, v) in o.iter_mut().enumerate() {
+        *v = clip8((hp_h16(r, x) as i32 + 32) >> 6);
+    }
+}
+
+avx2_dispatch!(fn hp_row_v => hp_row_v_body(r: &[u8], st: usize, o: &mut [u8]));
+
+/// Vertical half-sample row from the 8 source rows starting at `r` (stride `st`).
+#[inline(always)]
+fn hp_row_v_body(r: &[u8], st: usize, o: &mut [u8]) {
+    let w = o.len();
+    let rk: [&[u8]; 8] = std::array::from_fn(|k| &r[k * st..k * st + w]);
+    for x in 0..w {
+        let p = |k: usize| rk[k][x] as i16 + rk[7 - k][x] as i16;
+        let v = 40 * p(3) - 11 * p(2) + 4 * p(1) - p(0);
+        o[x] = clip8((v as i32 + 32) >> 6);
+    }
+}
+
+avx2_dispatch!(fn hp_row_hv => hp_row_hv_body(t: &[i16], st: usize, o: &mut [u8]));
+
+/// Vertical pass over 8 rows of horizontal intermediates (i16, stride `st`) for the HV plane.
+#[inline(always)]
+fn hp_row_hv_body(t: &[i16], st: usize, o: &mut [u8]) {
+    let w = o.len();
+    let tk: [&[i16]; 8] = std::array::from_fn(|k| &t[k * st..k * st + w]);
+    for x in 0..w {
+        let p = |k: usize| tk[k][x] as i32 + tk[7 - k][x] as i32;
+        let v = 40 * p(3) - 11 * p(2) + 4 * p(1) - p(0);
+        o[x] = clip8(((v >> 6) + 32) >> 6);
+    }
 }
 
 /// Returns the plane holding samples for a quarter-sample mv whose fractions are 0 or 2.
@@ -828,4 +931,47 @@ pub fn avg_u8(a: &[u8], b: &[u8], out: &mut [u8]) {
     for ((o, &p), &q) in out.iter_mut().zip(a).zip(b) {
         *o = ((p as u16 + q as u16 + 1) >> 1) as u8;
     }
+}
+
+/// Cheap stand-in for `mc_luma` when only a distortion estimate is needed: quarter-sample
+/// positions are the rounded average of the two nearest half-sample-grid predictions (read
+/// from the precomputed half planes), as in the sub-pel stage of `motion_search`. Returns
+/// false (and leaves `out` alone) when the block is too close to the padded border.
+pub fn approx_pred(
+    p: &Plane,
+    hp: &[Plane; 3],
+    x: usize,
+    y: usize,
+    n: usize,
+    mv: (i32, i32),
+    out: &mut [u8],
+) -> bool {
+    let a = (mv.0 & !1, mv.1 & !1);
+    let b = ((mv.0 + 1) & !1, (mv.1 + 1) & !1);
+    let view = |m: (i32, i32)| -> Option<(&[u8], usize)> {
+        let pl = plane_for(p, hp, m)?;
+        let xi = x as isize + (m.0 >> 2) as isize;
+        let yi = y as isize + (m.1 >> 2) as isize;
+        let lim = pl.pad as isize - 4;
+        if xi < -lim
+            || yi < -lim
+            || xi + n as isize > pl.w as isize + lim
+            || yi + n as isize > pl.h as isize + lim
+        {
+            return None;
+        }
+        Some((&pl.data[pl.idx(xi, yi)..], pl.stride))
+    };
+    let (Some((va, sa)), Some((vb, sb))) = (view(a), view(b)) else {
+        return false;
+    };
+    for r in 0..n {
+        let ra = &va[r * sa..r * sa + n];
+        let rb = &vb[r * sb..r * sb + n];
+        let o = &mut out[r * n..r * n + n];
+        for ((d, &p), &q) in o.iter_mut().zip(ra).zip(rb) {
+            *d = ((p as u16 + q as u16 + 1) >> 1) as u8;
+        }
+    }
+    true
 }

@@ -67,8 +67,19 @@ pub fn needs_filter(mode: u32, n: usize) -> bool {
     d > thr
 }
 
-/// Predict an n x n block into `out` (row-major, stride n). `luma` enables edge filters.
-pub fn predict(r: &Refs, n: usize, mode: u32, luma: bool, out: &mut [u8]) {
+super::dsp::avx2_dispatch!(
+    /// Predict an n x n block into `out` (row-major, stride n). `luma` enables edge filters.
+    pub fn predict => predict_sized(r: &Refs, n: usize, mode: u32, luma: bool, out: &mut [u8])
+);
+
+#[inline(always)]
+fn predict_sized(r: &Refs, n: usize, mode: u32, luma: bool, out: &mut [u8]) {
+    super::dsp::by_size!(n, predict_n(r, n, mode, luma, out))
+}
+
+#[inline(always)]
+fn predict_n<const N: usize>(r: &Refs, n: usize, mode: u32, luma: bool, out: &mut [u8]) {
+    let n = if N > 0 { N } else { n };
     let log2 = n.trailing_zeros();
     match mode {
         0 => {

@@ -11,7 +11,7 @@
 //! `params` (VPS/SPS/PPS/slice header), `intra`, `inter` (MC + motion search), `transform`
 //! (DCT/DST), `quant`, `residual` (residual_coding syntax), `ctu` (mode decision and
 //! CTU syntax; `ctu::bslice` for B slices), `coarse` (quarter-resolution motion for far
-//! references), `deblock`, `ratecontrol`.
+//! references), `deblock`, `ratecontrol`, `dsp` (AVX2/SSE2 dispatch of the integer kernels).
 
 #![allow(
     clippy::too_many_arguments,
@@ -30,6 +30,7 @@ mod cabac;
 mod coarse;
 mod ctu;
 mod deblock;
+mod dsp;
 mod inter;
 mod intra;
 mod params;
@@ -488,8 +489,15 @@ impl Encoder {
         } else {
             1
         };
-        // speed level: 2 for HD and larger (SAD-based ME, 16x16 minimum inter CU), 1 otherwise
-        let fast = if pw * ph >= 1280 * 720 { 2 } else { 1 };
+        // speed level: 2 for HD and larger (SAD-based ME, 16x16 minimum inter CU), 3 from
+        // 1080p on (no 32x32 intra in P pictures), 1 otherwise
+        let fast = if pw * ph >= 1920 * 1080 {
+            3
+        } else if pw * ph >= 1280 * 720 {
+            2
+        } else {
+            1
+        };
         // reference lists (one picture each) and the explicit RPS when the SPS one ({-1}) does
         // not describe the DPB
         let cur = poc as i32;

@@ -357,6 +357,13 @@ fn conformance_1282x722_two_threads() {
     roundtrip(1282, 722, 2, RateControl::ConstQp { qp: 32 }, 2, 0, "e");
 }
 
+/// 1080p runs speed level 3 (and the level 2 shortcuts: merge ranking on half planes,
+/// 16x16 low-band 32x32 inter transforms); the P pictures must still decode bit-exactly.
+#[test]
+fn conformance_1920x1080_speed3() {
+    roundtrip(1920, 1080, 3, RateControl::ConstQp { qp: 30 }, 2, 0, "s3");
+}
+
 #[test]
 fn conformance_minimum_16x16() {
     roundtrip(16, 16, 3, RateControl::ConstQp { qp: 26 }, 0, 2, "f");

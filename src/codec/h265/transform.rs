@@ -2,6 +2,8 @@
 
 use std::sync::OnceLock;
 
+use super::dsp::avx2_dispatch;
+
 const A: [i32; 33] = [
     64, 90, 90, 90, 89, 88, 87, 85, 83, 82, 80, 78, 75, 73, 70, 67, 64, 61, 57, 54, 50, 46, 43, 38,
     36, 31, 25, 22, 18, 13, 9, 4, 0,
@@ -115,94 +117,118 @@ fn odd_rows(l: usize) -> &'static [i32] {
 }
 
 /// Column transform: dst[k][x] = sum_y T_n[k][y] * src[y][x] for x < wd (partial butterfly,
-/// vectorisable over x).
-fn fcols(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
+/// vectorisable over x). Iterative over the butterfly levels (the even half of level n is the
+/// n/2-point transform, whose rows land on every second output row) so that it can be inlined
+/// into the size-specialised callers.
+/// With `LOW`, only the output rows below n/2 are computed (the others are left untouched).
+#[inline(always)]
+fn fcols<const LOW: bool>(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
     let n = 1usize << l;
-    let h = n / 2;
-    let (e, rest) = scr.split_at_mut(h * wd);
-    let (o, rest) = rest.split_at_mut(h * wd);
-    for y in 0..h {
-        let a = &src[y * wd..y * wd + wd];
-        let b = &src[(n - 1 - y) * wd..(n - 1 - y) * wd + wd];
-        let er = &mut e[y * wd..y * wd + wd];
-        for x in 0..wd {
-            er[x] = a[x] + b[x];
-        }
-        let or = &mut o[y * wd..y * wd + wd];
-        for x in 0..wd {
-            or[x] = a[x] - b[x];
-        }
-    }
-    let od = odd_rows(l);
-    for k in 0..h {
-        let row = &mut dst[(2 * k + 1) * wd..(2 * k + 2) * wd];
-        for v in row.iter_mut() {
-            *v = 0;
-        }
-        for y in 0..h {
-            let c = od[k * h + y];
-            let orow = &o[y * wd..y * wd + wd];
-            for x in 0..wd {
-                row[x] += c * orow[x];
+    let (mut ea, rest) = scr.split_at_mut(n / 2 * wd);
+    let (mut eb, rest) = rest.split_at_mut(n / 2 * wd);
+    let o = &mut rest[..n / 2 * wd];
+    let mut lev = l;
+    let mut step = 1;
+    let mut first = true;
+    loop {
+        let m = 1usize << lev;
+        let h = m / 2;
+        {
+            let input: &[i32] = if first { src } else { &*ea };
+            let e = &mut eb[..h * wd];
+            for y in 0..h {
+                let a = &input[y * wd..y * wd + wd];
+                let b = &input[(m - 1 - y) * wd..(m - 1 - y) * wd + wd];
+                let er = &mut e[y * wd..y * wd + wd];
+                for x in 0..wd {
+                    er[x] = a[x] + b[x];
+                }
+                let or = &mut o[y * wd..y * wd + wd];
+                for x in 0..wd {
+                    or[x] = a[x] - b[x];
+                }
             }
         }
-    }
-    if l == 2 {
-        for x in 0..wd {
-            dst[x] = 64 * (e[x] + e[wd + x]);
-            dst[2 * wd + x] = 64 * (e[x] - e[wd + x]);
+        std::mem::swap(&mut ea, &mut eb);
+        first = false;
+        let od = odd_rows(lev);
+        // odd row (2k+1)*step < n/2 <=> k < m/4
+        let kmax = if LOW { h / 2 } else { h };
+        for k in 0..kmax {
+            let r0 = (2 * k + 1) * step * wd;
+            let row = &mut dst[r0..r0 + wd];
+            for v in row.iter_mut() {
+                *v = 0;
+            }
+            for y in 0..h {
+                let c = od[k * h + y];
+                let orow = &o[y * wd..y * wd + wd];
+                for x in 0..wd {
+                    row[x] += c * orow[x];
+                }
+            }
         }
-    } else {
-        let (ev, rest) = rest.split_at_mut(h * wd);
-        fcols(e, l - 1, wd, ev, rest);
-        for k in 0..h {
-            dst[2 * k * wd..2 * k * wd + wd].copy_from_slice(&ev[k * wd..k * wd + wd]);
+        if lev == 2 {
+            let r2 = 2 * step * wd;
+            for x in 0..wd {
+                dst[x] = 64 * (ea[x] + ea[wd + x]);
+                if !LOW {
+                    dst[r2 + x] = 64 * (ea[x] - ea[wd + x]);
+                }
+            }
+            return;
         }
+        lev -= 1;
+        step *= 2;
     }
 }
 
-/// Inverse column transform: dst[i][x] = sum_k T_n[k][i] * src[k][x].
+/// Inverse column transform: dst[i][x] = sum_k T_n[k][i] * src[k][x]. Iterative from the
+/// 4-point core outwards: level m reads source rows j * (n / m).
+#[inline(always)]
 fn icols(src: &[i32], l: usize, wd: usize, dst: &mut [i32], scr: &mut [i32]) {
     let n = 1usize << l;
-    let h = n / 2;
-    let (e, rest) = scr.split_at_mut(h * wd);
-    let (o, rest) = rest.split_at_mut(h * wd);
-    if l == 2 {
-        for x in 0..wd {
-            e[x] = 64 * (src[x] + src[2 * wd + x]);
-            e[wd + x] = 64 * (src[x] - src[2 * wd + x]);
+    let (mut ea, rest) = scr.split_at_mut(n / 2 * wd);
+    let (mut eb, rest) = rest.split_at_mut(n / 2 * wd);
+    let o = &mut rest[..n / 2 * wd];
+    // 4-point even part: rows 0 and n/2
+    let r2 = n / 2 * wd;
+    for x in 0..wd {
+        ea[x] = 64 * (src[x] + src[r2 + x]);
+        ea[wd + x] = 64 * (src[x] - src[r2 + x]);
+    }
+    for lev in 2..=l {
+        let m = 1usize << lev;
+        let h = m / 2;
+        let step = n / m;
+        let od = odd_rows(lev);
+        for v in o[..h * wd].iter_mut() {
+            *v = 0;
         }
-    } else {
-        let (ein, rest) = rest.split_at_mut(h * wd);
         for k in 0..h {
-            ein[k * wd..k * wd + wd].copy_from_slice(&src[2 * k * wd..2 * k * wd + wd]);
-        }
-        icols(ein, l - 1, wd, e, rest);
-    }
-    let od = odd_rows(l);
-    for v in o.iter_mut() {
-        *v = 0;
-    }
-    for k in 0..h {
-        let srow = &src[(2 * k + 1) * wd..(2 * k + 2) * wd];
-        if srow.iter().all(|&v| v == 0) {
-            continue;
-        }
-        for i in 0..h {
-            let c = od[k * h + i];
-            let orow = &mut o[i * wd..i * wd + wd];
-            for x in 0..wd {
-                orow[x] += c * srow[x];
+            let r0 = (2 * k + 1) * step * wd;
+            let srow = &src[r0..r0 + wd];
+            if srow.iter().all(|&v| v == 0) {
+                continue;
+            }
+            for i in 0..h {
+                let c = od[k * h + i];
+                let orow = &mut o[i * wd..i * wd + wd];
+                for x in 0..wd {
+                    orow[x] += c * srow[x];
+                }
             }
         }
-    }
-    for i in 0..h {
-        for x in 0..wd {
-            let a = e[i * wd + x];
-            let b = o[i * wd + x];
-            dst[i * wd + x] = a + b;
-            dst[(n - 1 - i) * wd + x] = a - b;
+        let out: &mut [i32] = if lev == l { &mut *dst } else { &mut *eb };
+        for i in 0..h {
+            for x in 0..wd {
+                let a = ea[i * wd + x];
+                let b = o[i * wd + x];
+                out[i * wd + x] = a + b;
+                out[(m - 1 - i) * wd + x] = a - b;
+            }
         }
+        std::mem::swap(&mut ea, &mut eb);
     }
 }
 
@@ -228,8 +254,31 @@ pub fn forward(res: &[i16], coef: &mut [i32], l: usize, dst: bool) {
         }
         let (t, rest) = g.split_at_mut(1024);
         let (a, scr) = rest.split_at_mut(1024);
-        forward_in(res, coef, l, dst, t, a, scr);
+        forward_any(res, coef, l, dst, t, a, scr);
     })
+}
+
+avx2_dispatch!(fn forward_any => forward_sized(res: &[i16], coef: &mut [i32], l: usize, dst: bool, t: &mut [i32], a: &mut [i32], scr: &mut [i32]));
+
+/// `forward_in` with the block size as a constant, so every loop has a fixed trip count.
+#[inline(always)]
+fn forward_sized(
+    res: &[i16],
+    coef: &mut [i32],
+    l: usize,
+    dst: bool,
+    t: &mut [i32],
+    a: &mut [i32],
+    scr: &mut [i32],
+) {
+    match (l, dst) {
+        (2, true) => forward_in(res, coef, 2, true, t, a, scr),
+        (2, false) => forward_in(res, coef, 2, false, t, a, scr),
+        (3, _) => forward_in(res, coef, 3, dst, t, a, scr),
+        (4, _) => forward_in(res, coef, 4, dst, t, a, scr),
+        (5, _) => forward_in(res, coef, 5, dst, t, a, scr),
+        _ => forward_in(res, coef, l, dst, t, a, scr),
+    }
 }
 
 const SCRATCH_LEN: usize = 8192;
@@ -238,6 +287,7 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<i32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+#[inline(always)]
 fn forward_in(
     res: &[i16],
     coef: &mut [i32],
@@ -261,7 +311,7 @@ fn forward_in(
     if dst {
         dst_cols(&t[..16], &mut a[..16], false);
     } else {
-        fcols(&t[..n * n], l, n, &mut a[..n * n], scr);
+        fcols::<false>(&t[..n * n], l, n, &mut a[..n * n], scr);
     }
     // b[y][k] = (a[k][y] + r1) >> shift1
     for k in 0..n {
@@ -272,10 +322,58 @@ fn forward_in(
     if dst {
         dst_cols(&t[..16], &mut a[..16], false);
     } else {
-        fcols(&t[..n * n], l, n, &mut a[..n * n], scr);
+        fcols::<false>(&t[..n * n], l, n, &mut a[..n * n], scr);
     }
     for i in 0..n * n {
         coef[i] = (a[i] + r2) >> shift2;
+    }
+}
+
+/// Forward 32x32 transform keeping only the 16x16 lowest frequencies (the rest are zero): the
+/// speed level 2 choice for inter residuals, whose energy sits in the low band (and a CU whose
+/// residual has much high-frequency energy is better coded split). Costs about 40 % of the
+/// full transform.
+pub fn forward32_low(res: &[i16], coef: &mut [i32]) {
+    SCRATCH.with(|c| {
+        let mut g = c.borrow_mut();
+        if g.len() < SCRATCH_LEN {
+            g.resize(SCRATCH_LEN, 0);
+        }
+        let (t, rest) = g.split_at_mut(1024);
+        let (a, scr) = rest.split_at_mut(1024);
+        forward32_low_any(res, coef, t, a, scr);
+    })
+}
+
+avx2_dispatch!(fn forward32_low_any => forward32_low_in(res: &[i16], coef: &mut [i32], t: &mut [i32], a: &mut [i32], scr: &mut [i32]));
+
+#[inline(always)]
+fn forward32_low_in(res: &[i16], coef: &mut [i32], t: &mut [i32], a: &mut [i32], scr: &mut [i32]) {
+    const N: usize = 32;
+    const H: usize = 16;
+    let (shift1, shift2) = (4, 11);
+    let (r1, r2) = (1 << (shift1 - 1), 1 << (shift2 - 1));
+    let res = &res[..N * N];
+    for y in 0..N {
+        for x in 0..N {
+            t[x * N + y] = res[y * N + x] as i32;
+        }
+    }
+    // a[k][y] for k < 16
+    fcols::<true>(&t[..N * N], 5, N, &mut a[..N * N], scr);
+    // b[y][k], k < 16, packed with stride 16
+    for k in 0..H {
+        for y in 0..N {
+            t[y * H + k] = (a[k * N + y] + r1) >> shift1;
+        }
+    }
+    fcols::<true>(&t[..N * H], 5, H, &mut a[..N * H], scr);
+    let coef = &mut coef[..N * N];
+    coef.fill(0);
+    for k2 in 0..H {
+        for k in 0..H {
+            coef[k2 * N + k] = (a[k2 * H + k] + r2) >> shift2;
+        }
     }
 }
 
@@ -295,6 +393,45 @@ pub fn inverse(coef: &[i32], res: &mut [i16], l: usize, dst: bool) {
         }
         let (e, rest) = g.split_at_mut(1024);
         let (gt, scr) = rest.split_at_mut(1024);
+        inverse_any(coef, res, l, dst, e, gt, scr);
+    })
+}
+
+avx2_dispatch!(fn inverse_any => inverse_sized(coef: &[i32], res: &mut [i16], l: usize, dst: bool, e: &mut [i32], gt: &mut [i32], scr: &mut [i32]));
+
+/// `inverse_in` with the block size as a constant (see `forward_sized`).
+#[inline(always)]
+fn inverse_sized(
+    coef: &[i32],
+    res: &mut [i16],
+    l: usize,
+    dst: bool,
+    e: &mut [i32],
+    gt: &mut [i32],
+    scr: &mut [i32],
+) {
+    match (l, dst) {
+        (2, true) => inverse_in(coef, res, 2, true, e, gt, scr),
+        (2, false) => inverse_in(coef, res, 2, false, e, gt, scr),
+        (3, _) => inverse_in(coef, res, 3, dst, e, gt, scr),
+        (4, _) => inverse_in(coef, res, 4, dst, e, gt, scr),
+        (5, _) => inverse_in(coef, res, 5, dst, e, gt, scr),
+        _ => inverse_in(coef, res, l, dst, e, gt, scr),
+    }
+}
+
+#[inline(always)]
+fn inverse_in(
+    coef: &[i32],
+    res: &mut [i16],
+    l: usize,
+    dst: bool,
+    e: &mut [i32],
+    gt: &mut [i32],
+    scr: &mut [i32],
+) {
+    let n = 1 << l;
+    {
         if dst {
             dst_cols(&coef[..16], &mut e[..16], true);
         } else {
@@ -316,5 +453,5 @@ pub fn inverse(coef: &[i32], res: &mut [i16], l: usize, dst: bool) {
                 res[y * n + x] = ((e[x * n + y] + 2048) >> 12) as i16;
             }
         }
-    })
+    }
 }
