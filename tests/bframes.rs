@@ -501,3 +501,58 @@ fn mjpeg_refuses_b_frames() {
     assert!(cfg.set("bframes", "8").is_err());
     assert!(cfg.set("bframes", "soon").is_err());
 }
+
+/// Short GOPs and short streams with every shape: one packet per frame,
+/// every IDR where the GOP says, and a stream FFmpeg decodes completely.
+#[test]
+fn short_gops_and_streams_with_every_shape() {
+    if !have("ffmpeg") {
+        eprintln!("skipped: ffmpeg missing");
+        return;
+    }
+    for codec in ["h265", "h264"] {
+        for b in ["1", "7", "lowdelay"] {
+            for gop in [1u32, 2, 3] {
+                for frames in [1u32, 5] {
+                    let what = format!("{codec} bframes={b} gop={gop} frames={frames}");
+                    let g = gop.to_string();
+                    let run = encode(
+                        &[
+                            ("codec", codec),
+                            ("rc", "cqp"),
+                            ("qp", "30"),
+                            ("gop", &g),
+                            ("bframes", b),
+                        ],
+                        frames,
+                        None,
+                    );
+                    check_packets(&run, frames);
+                    for p in &run.packets {
+                        let shown = (p.pts / TICKS) as u32;
+                        assert_eq!(p.is_keyframe(), shown.is_multiple_of(gop), "{what}");
+                    }
+                    let dir = tmpdir(&format!("short-{codec}-{b}-{gop}-{frames}"));
+                    let path = dir.join(if codec == "h264" {
+                        "out.h264"
+                    } else {
+                        "out.h265"
+                    });
+                    mux(
+                        &run,
+                        if codec == "h264" {
+                            VideoCodec::H264
+                        } else {
+                            VideoCodec::H265
+                        },
+                        &path,
+                    );
+                    let decoded = decode_i420(&path, None);
+                    let psnr = psnr_y_min(&run.src, &decoded, W, H);
+                    assert!(psnr > 30.0, "{what}: PSNR {psnr:.1}");
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+            }
+        }
+    }
+}
