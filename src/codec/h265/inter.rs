@@ -709,35 +709,40 @@ fn half_planes_body(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pl
     let (mut hp, mut vp, mut hvp) = (mk(), mk(), mk());
     let src = &p.data;
     tmp.resize(src.len(), 0);
-    let tmp_s: &mut [i16] = &mut tmp[..];
-    let job_hv = move |out: &mut Vec<u8>| {
-        let tmp = tmp_s;
-        for y in 0..rows {
+    // two row bands per pass, one on a spawned thread: pass 1 the horizontal filters (the H
+    // plane and the unrounded 16-bit rows that the HV plane filters vertically), pass 2 the
+    // vertical filters (V and HV); every output row belongs to exactly one band
+    let mid = rows / 2;
+    let pass1 = |y0: usize, y1: usize, t: &mut [i16], h: &mut [u8]| {
+        for y in y0..y1 {
             let r = &src[y * st..y * st + st];
-            hp_row_h16(r, &mut tmp[y * st + 3..y * st + st - 4]);
-        }
-        for y in 3..rows - 4 {
-            let t = &tmp[(y - 3) * st..(y + 5) * st];
-            hp_row_hv(t, st, &mut out[y * st..y * st + st]);
-        }
-    };
-    let job_h = |out: &mut Vec<u8>| {
-        for y in 0..rows {
-            let r = &src[y * st..y * st + st];
-            hp_row_h(r, &mut out[y * st + 3..y * st + st - 4]);
-        }
-    };
-    let job_v = |out: &mut Vec<u8>| {
-        for y in 3..rows - 4 {
-            let r = &src[(y - 3) * st..(y + 5) * st];
-            hp_row_v(r, st, &mut out[y * st..y * st + st]);
+            let o = (y - y0) * st;
+            hp_row_h16(r, &mut t[o + 3..o + st - 4]);
+            hp_row_h(r, &mut h[o + 3..o + st - 4]);
         }
     };
     std::thread::scope(|s| {
-        let hvd = &mut hvp.data;
-        let a = s.spawn(move || job_hv(hvd));
-        job_h(&mut hp.data);
-        job_v(&mut vp.data);
+        let (t0, t1) = tmp.split_at_mut(mid * st);
+        let (h0, h1) = hp.data.split_at_mut(mid * st);
+        let a = s.spawn(move || pass1(0, mid, t0, h0));
+        pass1(mid, rows, t1, h1);
+        let _ = a.join();
+    });
+    let tmp: &[i16] = &tmp[..];
+    let pass2 = |y0: usize, y1: usize, base: usize, v: &mut [u8], hv: &mut [u8]| {
+        for y in y0..y1 {
+            let o = (y - base) * st;
+            let r = &src[(y - 3) * st..(y + 5) * st];
+            hp_row_v(r, st, &mut v[o..o + st]);
+            let t = &tmp[(y - 3) * st..(y + 5) * st];
+            hp_row_hv(t, st, &mut hv[o..o + st]);
+        }
+    };
+    std::thread::scope(|s| {
+        let (v0, v1) = vp.data.split_at_mut(mid * st);
+        let (hv0, hv1) = hvp.data.split_at_mut(mid * st);
+        let a = s.spawn(move || pass2(3, mid, 0, v0, hv0));
+        pass2(mid, rows - 4, mid, v1, hv1);
         let _ = a.join();
     });
     [hp, vp, hvp]
