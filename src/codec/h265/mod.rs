@@ -695,7 +695,7 @@ impl Encoder {
         // in-loop filter and reference update
         {
             let [ry, ru, rv] = &mut self.rec;
-            deblock::deblock_picture(ry, ru, rv, pw, ph, &self.info, qp, l1_is_l0);
+            deblock::deblock_picture(ry, ru, rv, pw, ph, &self.info, qp, l1_is_l0, nworkers);
         }
         if reference {
             self.update_refs(idr, cur);
