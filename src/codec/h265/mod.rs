@@ -140,6 +140,9 @@ pub struct Encoder {
     rc: ratecontrol::RcState,
     threads: usize,
     hp_tmp: Vec<i16>,
+    /// Encoding time of each slice of the last multi-slice picture: the workers take the
+    /// slices longest first (scheduling only; slices are independent, so output is unchanged).
+    slice_secs: Vec<f64>,
     prev_mvs: Vec<Option<(i32, i32)>>,
     /// POC distance the motion in `prev_mvs` spans (to scale it as a search hint).
     prev_mvs_dist: i32,
@@ -262,6 +265,7 @@ impl Encoder {
             rc,
             threads,
             hp_tmp: Vec::new(),
+            slice_secs: Vec::new(),
             prev_mvs: Vec::new(),
             prev_mvs_dist: 1,
             lowres_anchor: None,
@@ -633,24 +637,35 @@ impl Encoder {
             use std::sync::atomic::{AtomicUsize, Ordering};
             use std::sync::Mutex;
             let n = bands.len();
+            // longest slice first (by the last picture's times; at first the tallest), so the
+            // short ones fill the end of the picture
+            if self.slice_secs.len() != n {
+                self.slice_secs = bands.iter().map(|b| (b.1 - b.0) as f64).collect();
+            }
+            let mut order: Vec<usize> = (0..n).collect();
+            let cost = &self.slice_secs;
+            order.sort_by(|&a, &b| cost[b].total_cmp(&cost[a]).then(a.cmp(&b)));
             let queue: Vec<Mutex<Option<_>>> =
                 bands.into_iter().map(|b| Mutex::new(Some(b))).collect();
-            let outs: Vec<Mutex<Vec<u8>>> = (0..n).map(|_| Mutex::new(Vec::new())).collect();
+            let outs: Vec<Mutex<(Vec<u8>, f64)>> =
+                (0..n).map(|_| Mutex::new((Vec::new(), 0.0))).collect();
             let next = AtomicUsize::new(0);
             std::thread::scope(|s| {
                 let mut handles = Vec::new();
                 for _ in 0..nworkers.min(n) {
                     handles.push(s.spawn(|| loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= n {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= n {
                             break;
                         }
+                        let i = order[k];
                         let band = queue[i].lock().ok().and_then(|mut g| g.take());
                         if let Some((y0, y1, a, u, v, inf)) = band {
+                            let t0 = std::time::Instant::now();
                             let mut se = SliceEnc::new(fref, y0, y1, a, u, v, inf);
                             let r = se.encode_slice();
                             if let Ok(mut g) = outs[i].lock() {
-                                *g = r;
+                                *g = (r, t0.elapsed().as_secs_f64());
                             }
                         }
                     }));
@@ -662,7 +677,12 @@ impl Encoder {
             });
             let res: Vec<Vec<u8>> = outs
                 .into_iter()
-                .map(|m| m.into_inner().unwrap_or_default())
+                .enumerate()
+                .map(|(i, m)| {
+                    let (r, t) = m.into_inner().unwrap_or_default();
+                    self.slice_secs[i] = t;
+                    r
+                })
                 .collect();
             results = res;
         }
