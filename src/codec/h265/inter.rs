@@ -708,41 +708,48 @@ fn half_planes_body(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pl
     };
     let (mut hp, mut vp, mut hvp) = (mk(), mk(), mk());
     let src = &p.data;
-    tmp.resize(src.len(), 0);
-    // two row bands per pass, one on a spawned thread: pass 1 the horizontal filters (the H
-    // plane and the unrounded 16-bit rows that the HV plane filters vertically), pass 2 the
-    // vertical filters (V and HV); every output row belongs to exactly one band
+    // Two row bands, one on a spawned thread; every output row belongs to exactly one band.
+    // Each band runs in strips of STRIP rows so that the unrounded 16-bit horizontal rows the
+    // HV plane filters vertically stay in cache (a strip recomputes the 7 rows it shares with
+    // its neighbour). Their first 3 and last 4 columns are never written and stay 0, as the
+    // HV filter of the border columns expects.
+    const STRIP: usize = 32;
+    let tlen = (STRIP + 7) * st;
+    tmp.clear();
+    tmp.resize(2 * tlen, 0);
     let mid = rows / 2;
-    let pass1 = |y0: usize, y1: usize, t: &mut [i16], h: &mut [u8]| {
-        for y in y0..y1 {
-            let r = &src[y * st..y * st + st];
-            let o = (y - y0) * st;
-            hp_row_h16(r, &mut t[o + 3..o + st - 4]);
-            hp_row_h(r, &mut h[o + 3..o + st - 4]);
+    let band = |y0: usize, y1: usize, t: &mut [i16], h: &mut [u8], v: &mut [u8], hv: &mut [u8]| {
+        let mut s0 = y0;
+        while s0 < y1 {
+            let s1 = (s0 + STRIP).min(y1);
+            for y in s0..s1 {
+                let o = (y - y0) * st;
+                hp_row_h(&src[y * st..y * st + st], &mut h[o + 3..o + st - 4]);
+            }
+            // V and HV rows exist for 3 <= y < rows - 4
+            let (a, b) = (s0.max(3), s1.min(rows - 4));
+            if a < b {
+                for r in a - 3..b + 4 {
+                    let o = (r + 3 - a) * st;
+                    hp_row_h16(&src[r * st..r * st + st], &mut t[o + 3..o + st - 4]);
+                }
+                for y in a..b {
+                    let o = (y - y0) * st;
+                    hp_row_v(&src[(y - 3) * st..(y + 5) * st], st, &mut v[o..o + st]);
+                    let tr = &t[(y - a) * st..(y - a + 8) * st];
+                    hp_row_hv(tr, st, &mut hv[o..o + st]);
+                }
+            }
+            s0 = s1;
         }
     };
     std::thread::scope(|s| {
-        let (t0, t1) = tmp.split_at_mut(mid * st);
+        let (t0, t1) = tmp.split_at_mut(tlen);
         let (h0, h1) = hp.data.split_at_mut(mid * st);
-        let a = s.spawn(move || pass1(0, mid, t0, h0));
-        pass1(mid, rows, t1, h1);
-        let _ = a.join();
-    });
-    let tmp: &[i16] = &tmp[..];
-    let pass2 = |y0: usize, y1: usize, base: usize, v: &mut [u8], hv: &mut [u8]| {
-        for y in y0..y1 {
-            let o = (y - base) * st;
-            let r = &src[(y - 3) * st..(y + 5) * st];
-            hp_row_v(r, st, &mut v[o..o + st]);
-            let t = &tmp[(y - 3) * st..(y + 5) * st];
-            hp_row_hv(t, st, &mut hv[o..o + st]);
-        }
-    };
-    std::thread::scope(|s| {
         let (v0, v1) = vp.data.split_at_mut(mid * st);
         let (hv0, hv1) = hvp.data.split_at_mut(mid * st);
-        let a = s.spawn(move || pass2(3, mid, 0, v0, hv0));
-        pass2(mid, rows - 4, mid, v1, hv1);
+        let a = s.spawn(move || band(0, mid, t0, h0, v0, hv0));
+        band(mid, rows, t1, h1, v1, hv1);
         let _ = a.join();
     });
     [hp, vp, hvp]
