@@ -719,8 +719,10 @@ impl Encoder {
         }
         if reference {
             self.update_refs(idr, cur);
+        } else {
+            crop_planes(&self.rec, &mut self.out, self.pw, &self.cfg);
         }
-        self.crop_output(display);
+        self.log_output(display);
         match kind {
             PicKind::BReordered => self.rc.update_b(qp, (data.len() * 8) as f64),
             _ => self.rc.update(idr, qp, (data.len() * 8) as f64),
@@ -764,38 +766,53 @@ impl Encoder {
             }
             None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
         };
-        let yplane = Plane::from_tight_reuse(&self.rec[0], pw, ph, 80, oy);
+        // the padded chroma planes and the cropped output on a second thread meanwhile
+        let (rec, out, cfg) = (&self.rec, &mut self.out, &self.cfg);
+        let (yplane, (u, v)) = std::thread::scope(|s| {
+            let other = s.spawn(move || {
+                let u = Plane::from_tight_reuse(&rec[1], pw / 2, ph / 2, 48, ou);
+                let v = Plane::from_tight_reuse(&rec[2], pw / 2, ph / 2, 48, ov);
+                crop_planes(rec, out, pw, cfg);
+                (u, v)
+            });
+            let y = Plane::from_tight_reuse(&rec[0], pw, ph, 80, oy);
+            let uv = other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (y, uv)
+        });
         let hp = inter::half_planes(&yplane, ohp, &mut self.hp_tmp);
         self.refp = Some(RefFrame {
             y: yplane,
             hp,
-            u: Plane::from_tight_reuse(&self.rec[1], pw / 2, ph / 2, 48, ou),
-            v: Plane::from_tight_reuse(&self.rec[2], pw / 2, ph / 2, 48, ov),
+            u,
+            v,
         });
         self.ref_poc = poc;
     }
 
-    /// Copies the cropped reconstruction to `out` (and the test log).
-    fn crop_output(&mut self, display: u64) {
-        let pw = self.pw;
-        let w = self.cfg.width as usize;
-        let h = self.cfg.height as usize;
-        for y in 0..h {
-            self.out[0][y * w..y * w + w].copy_from_slice(&self.rec[0][y * pw..y * pw + w]);
-        }
-        let (cw, ch) = (w / 2, h / 2);
-        for y in 0..ch {
-            self.out[1][y * cw..y * cw + cw]
-                .copy_from_slice(&self.rec[1][y * (pw / 2)..y * (pw / 2) + cw]);
-            self.out[2][y * cw..y * cw + cw]
-                .copy_from_slice(&self.rec[2][y * (pw / 2)..y * (pw / 2) + cw]);
-        }
+    /// Appends the cropped output to the test log.
+    fn log_output(&mut self, display: u64) {
         if let Some(log) = self.recon_log.as_mut() {
             let mut v = self.out[0].clone();
             v.extend_from_slice(&self.out[1]);
             v.extend_from_slice(&self.out[2]);
             log.push((display, v));
         }
+    }
+}
+
+/// Copies the cropped reconstruction (`rec`, padded width `pw`) to `out`.
+fn crop_planes(rec: &[Vec<u8>; 3], out: &mut [Vec<u8>; 3], pw: usize, cfg: &Config) {
+    let w = cfg.width as usize;
+    let h = cfg.height as usize;
+    for y in 0..h {
+        out[0][y * w..y * w + w].copy_from_slice(&rec[0][y * pw..y * pw + w]);
+    }
+    let (cw, ch) = (w / 2, h / 2);
+    for y in 0..ch {
+        out[1][y * cw..y * cw + cw].copy_from_slice(&rec[1][y * (pw / 2)..y * (pw / 2) + cw]);
+        out[2][y * cw..y * cw + cw].copy_from_slice(&rec[2][y * (pw / 2)..y * (pw / 2) + cw]);
     }
 }
 
