@@ -703,13 +703,7 @@ impl Encoder {
         }
         let l1_is_l0 = ref_poc[0] == ref_poc[1];
         if reference {
-            // motion of reference pictures seeds the search of the next pictures
-            self.prev_mvs.clear();
-            self.prev_mvs.extend(
-                self.info
-                    .iter()
-                    .map(|b| if b.intra { None } else { Some(b.mv) }),
-            );
+            // (`update_refs` copies the motion of reference pictures to `prev_mvs`)
             self.prev_mvs_dist = if idr { 1 } else { (cur - ref_poc[0]).max(1) };
         }
         // in-loop filter and reference update
@@ -766,20 +760,26 @@ impl Encoder {
             }
             None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
         };
-        // the padded chroma planes and the cropped output on a second thread meanwhile
-        let (rec, out, cfg) = (&self.rec, &mut self.out, &self.cfg);
-        let (yplane, (u, v)) = std::thread::scope(|s| {
+        // the padded planes, the cropped output and the motion that seeds the search of the
+        // next pictures (`prev_mvs`), on two threads
+        let (w, h) = (self.cfg.width as usize, self.cfg.height as usize);
+        let (rec, [out_y, out_u, out_v]) = (&self.rec, &mut self.out);
+        let (info, prev_mvs) = (&self.info, &mut self.prev_mvs);
+        let (yplane, u, v) = std::thread::scope(|s| {
             let other = s.spawn(move || {
-                let u = Plane::from_tight_reuse(&rec[1], pw / 2, ph / 2, 48, ou);
-                let v = Plane::from_tight_reuse(&rec[2], pw / 2, ph / 2, 48, ov);
-                crop_planes(rec, out, pw, cfg);
-                (u, v)
+                crop_plane(&rec[0], pw, out_y, w, h);
+                prev_mvs.clear();
+                prev_mvs.extend(info.iter().map(|b| if b.intra { None } else { Some(b.mv) }));
             });
             let y = Plane::from_tight_reuse(&rec[0], pw, ph, 80, oy);
-            let uv = other
+            let u = Plane::from_tight_reuse(&rec[1], pw / 2, ph / 2, 48, ou);
+            let v = Plane::from_tight_reuse(&rec[2], pw / 2, ph / 2, 48, ov);
+            crop_plane(&rec[1], pw / 2, out_u, w / 2, h / 2);
+            crop_plane(&rec[2], pw / 2, out_v, w / 2, h / 2);
+            other
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (y, uv)
+            (y, u, v)
         });
         let hp = inter::half_planes(&yplane, ohp, &mut self.hp_tmp);
         self.refp = Some(RefFrame {
@@ -804,15 +804,16 @@ impl Encoder {
 
 /// Copies the cropped reconstruction (`rec`, padded width `pw`) to `out`.
 fn crop_planes(rec: &[Vec<u8>; 3], out: &mut [Vec<u8>; 3], pw: usize, cfg: &Config) {
-    let w = cfg.width as usize;
-    let h = cfg.height as usize;
+    let (w, h) = (cfg.width as usize, cfg.height as usize);
+    crop_plane(&rec[0], pw, &mut out[0], w, h);
+    crop_plane(&rec[1], pw / 2, &mut out[1], w / 2, h / 2);
+    crop_plane(&rec[2], pw / 2, &mut out[2], w / 2, h / 2);
+}
+
+/// Copies the top left `w` x `h` samples of `src` (row stride `stride`) to tight `dst`.
+fn crop_plane(src: &[u8], stride: usize, dst: &mut [u8], w: usize, h: usize) {
     for y in 0..h {
-        out[0][y * w..y * w + w].copy_from_slice(&rec[0][y * pw..y * pw + w]);
-    }
-    let (cw, ch) = (w / 2, h / 2);
-    for y in 0..ch {
-        out[1][y * cw..y * cw + cw].copy_from_slice(&rec[1][y * (pw / 2)..y * (pw / 2) + cw]);
-        out[2][y * cw..y * cw + cw].copy_from_slice(&rec[2][y * (pw / 2)..y * (pw / 2) + cw]);
+        dst[y * w..y * w + w].copy_from_slice(&src[y * stride..y * stride + w]);
     }
 }
 
