@@ -765,22 +765,32 @@ impl Encoder {
         let (w, h) = (self.cfg.width as usize, self.cfg.height as usize);
         let (rec, [out_y, out_u, out_v]) = (&self.rec, &mut self.out);
         let (info, prev_mvs) = (&self.info, &mut self.prev_mvs);
-        let (yplane, u, v) = std::thread::scope(|s| {
-            let other = s.spawn(move || {
-                crop_plane(&rec[0], pw, out_y, w, h);
-                prev_mvs.clear();
-                prev_mvs.extend(info.iter().map(|b| if b.intra { None } else { Some(b.mv) }));
-            });
+        let mut second = move || {
+            crop_plane(&rec[0], pw, out_y, w, h);
+            prev_mvs.clear();
+            prev_mvs.extend(info.iter().map(|b| if b.intra { None } else { Some(b.mv) }));
+        };
+        let first = || {
             let y = Plane::from_tight_reuse(&rec[0], pw, ph, 80, oy);
             let u = Plane::from_tight_reuse(&rec[1], pw / 2, ph / 2, 48, ou);
             let v = Plane::from_tight_reuse(&rec[2], pw / 2, ph / 2, 48, ov);
             crop_plane(&rec[1], pw / 2, out_u, w / 2, h / 2);
             crop_plane(&rec[2], pw / 2, out_v, w / 2, h / 2);
-            other
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
             (y, u, v)
-        });
+        };
+        let (yplane, u, v) = if self.threads > 1 {
+            std::thread::scope(|s| {
+                let other = s.spawn(second);
+                let r = first();
+                other
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                r
+            })
+        } else {
+            second();
+            first()
+        };
         let hp = inter::half_planes(&yplane, ohp, &mut self.hp_tmp);
         self.refp = Some(RefFrame {
             y: yplane,
