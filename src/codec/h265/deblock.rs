@@ -162,7 +162,45 @@ fn chroma_seg(pix: &mut [u8], off: usize, xs: usize, ls: usize, lines: usize, tc
     }
 }
 
-/// Deblock a whole picture in place. Planes are tight (stride = width).
+/// Splits a plane (`stride` bytes a row) at the given row boundaries (`rows[0]` = 0, the
+/// last = all rows) into disjoint bands.
+fn split_rows<'a>(mut buf: &'a mut [u8], stride: usize, rows: &[usize]) -> Vec<&'a mut [u8]> {
+    let mut out = Vec::with_capacity(rows.len().saturating_sub(1));
+    for w in rows.windows(2) {
+        let (a, b) = std::mem::take(&mut buf).split_at_mut((w[1] - w[0]) * stride);
+        out.push(a);
+        buf = b;
+    }
+    out
+}
+
+/// Runs `job(band, y, u, v)` on every band, band 0 on this thread and the others on spawned
+/// threads.
+fn run_bands<F>(ys: Vec<&mut [u8]>, us: Vec<&mut [u8]>, vs: Vec<&mut [u8]>, job: F)
+where
+    F: Fn(usize, &mut [u8], &mut [u8], &mut [u8]) + Sync,
+{
+    let job = &job;
+    let mut bands = ys.into_iter().zip(us).zip(vs).enumerate();
+    let Some((_, ((y0, u0), v0))) = bands.next() else {
+        return;
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = bands
+            .map(|(k, ((y, u), v))| s.spawn(move || job(k, y, u, v)))
+            .collect();
+        job(0, y0, u0, v0);
+        for h in handles {
+            let _ = h.join();
+        }
+    });
+}
+
+/// Deblock a whole picture in place. Planes are tight (stride = width). With `bands` > 1 the
+/// vertical edges and then the horizontal edges are filtered in that many row bands in
+/// parallel; each edge belongs to exactly one band and the samples an edge reads or writes
+/// lie inside its band (edges are 8 samples apart and touch at most 4 on either side), so the
+/// result is the same as filtering serially.
 pub fn deblock_picture(
     y: &mut [u8],
     u: &mut [u8],
@@ -172,50 +210,96 @@ pub fn deblock_picture(
     info: &[BlkInfo],
     qp: i32,
     l1_is_l0: bool,
+    bands: usize,
 ) {
     let w4 = pw / 4;
     let h4 = ph / 4;
     let cw = pw / 2;
     let qpc = chroma_qp(qp);
     let tcc = TC_TABLE[(qpc + 2).clamp(0, 53) as usize] as i32;
-    // vertical edges
-    for by in 0..h4 {
-        for bx in (2..w4).step_by(2) {
-            let q = &info[by * w4 + bx];
-            if !q.edge_v {
-                continue;
+    // band boundaries in 4-row block lines, even (horizontal edges lie on even lines)
+    let nb = bands.clamp(1, (h4 / 8).max(1));
+    let mut b: Vec<usize> = (0..nb).map(|k| (h4 * k / nb) & !1).collect();
+    b.push(h4);
+    // vertical edges: band k holds block lines b[k]..b[k+1]
+    let lrows: Vec<usize> = b.iter().map(|&l| l * 4).collect();
+    let crows: Vec<usize> = b.iter().map(|&l| l * 2).collect();
+    run_bands(
+        split_rows(y, pw, &lrows),
+        split_rows(u, cw, &crows),
+        split_rows(v, cw, &crows),
+        |k, y, u, v| {
+            let by0 = b[k];
+            for by in by0..b[k + 1] {
+                for bx in (2..w4).step_by(2) {
+                    let q = &info[by * w4 + bx];
+                    if !q.edge_v {
+                        continue;
+                    }
+                    let p = &info[by * w4 + bx - 1];
+                    let bs = bs_of(p, q, l1_is_l0);
+                    if bs == 0 {
+                        continue;
+                    }
+                    luma_seg(y, (by - by0) * 4 * pw + bx * 4, 1, pw, bs, qp);
+                    if bs == 2 && bx % 4 == 0 {
+                        let off = (by - by0) * 2 * cw + bx * 2;
+                        chroma_seg(u, off, 1, cw, 2, tcc);
+                        chroma_seg(v, off, 1, cw, 2, tcc);
+                    }
+                }
             }
-            let p = &info[by * w4 + bx - 1];
-            let bs = bs_of(p, q, l1_is_l0);
-            if bs == 0 {
-                continue;
+        },
+    );
+    // horizontal edges: band k holds the edges on lines b[k]..b[k+1]; the rows they touch
+    // start 4 luma (2 chroma) rows above the first line
+    let lrows: Vec<usize> = b
+        .iter()
+        .enumerate()
+        .map(|(k, &l)| {
+            if k == nb {
+                ph
+            } else {
+                (l * 4).saturating_sub(4)
             }
-            luma_seg(y, by * 4 * pw + bx * 4, 1, pw, bs, qp);
-            if bs == 2 && bx % 4 == 0 {
-                let off = by * 2 * cw + bx * 2;
-                chroma_seg(u, off, 1, cw, 2, tcc);
-                chroma_seg(v, off, 1, cw, 2, tcc);
+        })
+        .collect();
+    let crows: Vec<usize> = b
+        .iter()
+        .enumerate()
+        .map(|(k, &l)| {
+            if k == nb {
+                ph / 2
+            } else {
+                (l * 2).saturating_sub(2)
             }
-        }
-    }
-    // horizontal edges
-    for by in (2..h4).step_by(2) {
-        for bx in 0..w4 {
-            let q = &info[by * w4 + bx];
-            if !q.edge_h {
-                continue;
+        })
+        .collect();
+    run_bands(
+        split_rows(y, pw, &lrows),
+        split_rows(u, cw, &crows),
+        split_rows(v, cw, &crows),
+        |k, y, u, v| {
+            let (lbase, cbase) = (lrows[k], crows[k]);
+            for by in (b[k].max(2)..b[k + 1]).step_by(2) {
+                for bx in 0..w4 {
+                    let q = &info[by * w4 + bx];
+                    if !q.edge_h {
+                        continue;
+                    }
+                    let p = &info[(by - 1) * w4 + bx];
+                    let bs = bs_of(p, q, l1_is_l0);
+                    if bs == 0 {
+                        continue;
+                    }
+                    luma_seg(y, (by * 4 - lbase) * pw + bx * 4, pw, 1, bs, qp);
+                    if bs == 2 && by % 4 == 0 {
+                        let off = (by * 2 - cbase) * cw + bx * 2;
+                        chroma_seg(u, off, cw, 1, 2, tcc);
+                        chroma_seg(v, off, cw, 1, 2, tcc);
+                    }
+                }
             }
-            let p = &info[(by - 1) * w4 + bx];
-            let bs = bs_of(p, q, l1_is_l0);
-            if bs == 0 {
-                continue;
-            }
-            luma_seg(y, by * 4 * pw + bx * 4, pw, 1, bs, qp);
-            if bs == 2 && by % 4 == 0 {
-                let off = by * 2 * cw + bx * 2;
-                chroma_seg(u, off, cw, 1, 2, tcc);
-                chroma_seg(v, off, cw, 1, 2, tcc);
-            }
-        }
-    }
+        },
+    );
 }

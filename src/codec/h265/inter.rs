@@ -708,36 +708,48 @@ fn half_planes_body(p: &Plane, mut old: Vec<Vec<u8>>, tmp: &mut Vec<i16>) -> [Pl
     };
     let (mut hp, mut vp, mut hvp) = (mk(), mk(), mk());
     let src = &p.data;
-    tmp.resize(src.len(), 0);
-    let tmp_s: &mut [i16] = &mut tmp[..];
-    let job_hv = move |out: &mut Vec<u8>| {
-        let tmp = tmp_s;
-        for y in 0..rows {
-            let r = &src[y * st..y * st + st];
-            hp_row_h16(r, &mut tmp[y * st + 3..y * st + st - 4]);
-        }
-        for y in 3..rows - 4 {
-            let t = &tmp[(y - 3) * st..(y + 5) * st];
-            hp_row_hv(t, st, &mut out[y * st..y * st + st]);
-        }
-    };
-    let job_h = |out: &mut Vec<u8>| {
-        for y in 0..rows {
-            let r = &src[y * st..y * st + st];
-            hp_row_h(r, &mut out[y * st + 3..y * st + st - 4]);
-        }
-    };
-    let job_v = |out: &mut Vec<u8>| {
-        for y in 3..rows - 4 {
-            let r = &src[(y - 3) * st..(y + 5) * st];
-            hp_row_v(r, st, &mut out[y * st..y * st + st]);
+    // Two row bands, one on a spawned thread; every output row belongs to exactly one band.
+    // Each band runs in strips of STRIP rows so that the unrounded 16-bit horizontal rows the
+    // HV plane filters vertically stay in cache (a strip recomputes the 7 rows it shares with
+    // its neighbour). Their first 3 and last 4 columns are never written and stay 0, as the
+    // HV filter of the border columns expects.
+    const STRIP: usize = 32;
+    let tlen = (STRIP + 7) * st;
+    tmp.clear();
+    tmp.resize(2 * tlen, 0);
+    let mid = rows / 2;
+    let band = |y0: usize, y1: usize, t: &mut [i16], h: &mut [u8], v: &mut [u8], hv: &mut [u8]| {
+        let mut s0 = y0;
+        while s0 < y1 {
+            let s1 = (s0 + STRIP).min(y1);
+            for y in s0..s1 {
+                let o = (y - y0) * st;
+                hp_row_h(&src[y * st..y * st + st], &mut h[o + 3..o + st - 4]);
+            }
+            // V and HV rows exist for 3 <= y < rows - 4
+            let (a, b) = (s0.max(3), s1.min(rows - 4));
+            if a < b {
+                for r in a - 3..b + 4 {
+                    let o = (r + 3 - a) * st;
+                    hp_row_h16(&src[r * st..r * st + st], &mut t[o + 3..o + st - 4]);
+                }
+                for y in a..b {
+                    let o = (y - y0) * st;
+                    hp_row_v(&src[(y - 3) * st..(y + 5) * st], st, &mut v[o..o + st]);
+                    let tr = &t[(y - a) * st..(y - a + 8) * st];
+                    hp_row_hv(tr, st, &mut hv[o..o + st]);
+                }
+            }
+            s0 = s1;
         }
     };
     std::thread::scope(|s| {
-        let hvd = &mut hvp.data;
-        let a = s.spawn(move || job_hv(hvd));
-        job_h(&mut hp.data);
-        job_v(&mut vp.data);
+        let (t0, t1) = tmp.split_at_mut(tlen);
+        let (h0, h1) = hp.data.split_at_mut(mid * st);
+        let (v0, v1) = vp.data.split_at_mut(mid * st);
+        let (hv0, hv1) = hvp.data.split_at_mut(mid * st);
+        let a = s.spawn(move || band(0, mid, t0, h0, v0, hv0));
+        band(mid, rows, t1, h1, v1, hv1);
         let _ = a.join();
     });
     [hp, vp, hvp]

@@ -140,6 +140,9 @@ pub struct Encoder {
     rc: ratecontrol::RcState,
     threads: usize,
     hp_tmp: Vec<i16>,
+    /// Encoding time of each slice of the last multi-slice picture: the workers take the
+    /// slices longest first (scheduling only; slices are independent, so output is unchanged).
+    slice_secs: Vec<f64>,
     prev_mvs: Vec<Option<(i32, i32)>>,
     /// POC distance the motion in `prev_mvs` spans (to scale it as a search hint).
     prev_mvs_dist: i32,
@@ -262,6 +265,7 @@ impl Encoder {
             rc,
             threads,
             hp_tmp: Vec::new(),
+            slice_secs: Vec::new(),
             prev_mvs: Vec::new(),
             prev_mvs_dist: 1,
             lowres_anchor: None,
@@ -633,24 +637,35 @@ impl Encoder {
             use std::sync::atomic::{AtomicUsize, Ordering};
             use std::sync::Mutex;
             let n = bands.len();
+            // longest slice first (by the last picture's times; at first the tallest), so the
+            // short ones fill the end of the picture
+            if self.slice_secs.len() != n {
+                self.slice_secs = bands.iter().map(|b| (b.1 - b.0) as f64).collect();
+            }
+            let mut order: Vec<usize> = (0..n).collect();
+            let cost = &self.slice_secs;
+            order.sort_by(|&a, &b| cost[b].total_cmp(&cost[a]).then(a.cmp(&b)));
             let queue: Vec<Mutex<Option<_>>> =
                 bands.into_iter().map(|b| Mutex::new(Some(b))).collect();
-            let outs: Vec<Mutex<Vec<u8>>> = (0..n).map(|_| Mutex::new(Vec::new())).collect();
+            let outs: Vec<Mutex<(Vec<u8>, f64)>> =
+                (0..n).map(|_| Mutex::new((Vec::new(), 0.0))).collect();
             let next = AtomicUsize::new(0);
             std::thread::scope(|s| {
                 let mut handles = Vec::new();
                 for _ in 0..nworkers.min(n) {
                     handles.push(s.spawn(|| loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= n {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= n {
                             break;
                         }
+                        let i = order[k];
                         let band = queue[i].lock().ok().and_then(|mut g| g.take());
                         if let Some((y0, y1, a, u, v, inf)) = band {
+                            let t0 = std::time::Instant::now();
                             let mut se = SliceEnc::new(fref, y0, y1, a, u, v, inf);
                             let r = se.encode_slice();
                             if let Ok(mut g) = outs[i].lock() {
-                                *g = r;
+                                *g = (r, t0.elapsed().as_secs_f64());
                             }
                         }
                     }));
@@ -662,7 +677,12 @@ impl Encoder {
             });
             let res: Vec<Vec<u8>> = outs
                 .into_iter()
-                .map(|m| m.into_inner().unwrap_or_default())
+                .enumerate()
+                .map(|(i, m)| {
+                    let (r, t) = m.into_inner().unwrap_or_default();
+                    self.slice_secs[i] = t;
+                    r
+                })
                 .collect();
             results = res;
         }
@@ -683,24 +703,20 @@ impl Encoder {
         }
         let l1_is_l0 = ref_poc[0] == ref_poc[1];
         if reference {
-            // motion of reference pictures seeds the search of the next pictures
-            self.prev_mvs.clear();
-            self.prev_mvs.extend(
-                self.info
-                    .iter()
-                    .map(|b| if b.intra { None } else { Some(b.mv) }),
-            );
+            // (`update_refs` copies the motion of reference pictures to `prev_mvs`)
             self.prev_mvs_dist = if idr { 1 } else { (cur - ref_poc[0]).max(1) };
         }
         // in-loop filter and reference update
         {
             let [ry, ru, rv] = &mut self.rec;
-            deblock::deblock_picture(ry, ru, rv, pw, ph, &self.info, qp, l1_is_l0);
+            deblock::deblock_picture(ry, ru, rv, pw, ph, &self.info, qp, l1_is_l0, nworkers);
         }
         if reference {
             self.update_refs(idr, cur);
+        } else {
+            crop_planes(&self.rec, &mut self.out, self.pw, &self.cfg);
         }
-        self.crop_output(display);
+        self.log_output(display);
         match kind {
             PicKind::BReordered => self.rc.update_b(qp, (data.len() * 8) as f64),
             _ => self.rc.update(idr, qp, (data.len() * 8) as f64),
@@ -744,38 +760,70 @@ impl Encoder {
             }
             None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
         };
-        let yplane = Plane::from_tight_reuse(&self.rec[0], pw, ph, 80, oy);
+        // the padded planes, the cropped output and the motion that seeds the search of the
+        // next pictures (`prev_mvs`), on two threads
+        let (w, h) = (self.cfg.width as usize, self.cfg.height as usize);
+        let (rec, [out_y, out_u, out_v]) = (&self.rec, &mut self.out);
+        let (info, prev_mvs) = (&self.info, &mut self.prev_mvs);
+        let mut second = move || {
+            crop_plane(&rec[0], pw, out_y, w, h);
+            prev_mvs.clear();
+            prev_mvs.extend(info.iter().map(|b| if b.intra { None } else { Some(b.mv) }));
+        };
+        let first = || {
+            let y = Plane::from_tight_reuse(&rec[0], pw, ph, 80, oy);
+            let u = Plane::from_tight_reuse(&rec[1], pw / 2, ph / 2, 48, ou);
+            let v = Plane::from_tight_reuse(&rec[2], pw / 2, ph / 2, 48, ov);
+            crop_plane(&rec[1], pw / 2, out_u, w / 2, h / 2);
+            crop_plane(&rec[2], pw / 2, out_v, w / 2, h / 2);
+            (y, u, v)
+        };
+        let (yplane, u, v) = if self.threads > 1 {
+            std::thread::scope(|s| {
+                let other = s.spawn(second);
+                let r = first();
+                other
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                r
+            })
+        } else {
+            second();
+            first()
+        };
         let hp = inter::half_planes(&yplane, ohp, &mut self.hp_tmp);
         self.refp = Some(RefFrame {
             y: yplane,
             hp,
-            u: Plane::from_tight_reuse(&self.rec[1], pw / 2, ph / 2, 48, ou),
-            v: Plane::from_tight_reuse(&self.rec[2], pw / 2, ph / 2, 48, ov),
+            u,
+            v,
         });
         self.ref_poc = poc;
     }
 
-    /// Copies the cropped reconstruction to `out` (and the test log).
-    fn crop_output(&mut self, display: u64) {
-        let pw = self.pw;
-        let w = self.cfg.width as usize;
-        let h = self.cfg.height as usize;
-        for y in 0..h {
-            self.out[0][y * w..y * w + w].copy_from_slice(&self.rec[0][y * pw..y * pw + w]);
-        }
-        let (cw, ch) = (w / 2, h / 2);
-        for y in 0..ch {
-            self.out[1][y * cw..y * cw + cw]
-                .copy_from_slice(&self.rec[1][y * (pw / 2)..y * (pw / 2) + cw]);
-            self.out[2][y * cw..y * cw + cw]
-                .copy_from_slice(&self.rec[2][y * (pw / 2)..y * (pw / 2) + cw]);
-        }
+    /// Appends the cropped output to the test log.
+    fn log_output(&mut self, display: u64) {
         if let Some(log) = self.recon_log.as_mut() {
             let mut v = self.out[0].clone();
             v.extend_from_slice(&self.out[1]);
             v.extend_from_slice(&self.out[2]);
             log.push((display, v));
         }
+    }
+}
+
+/// Copies the cropped reconstruction (`rec`, padded width `pw`) to `out`.
+fn crop_planes(rec: &[Vec<u8>; 3], out: &mut [Vec<u8>; 3], pw: usize, cfg: &Config) {
+    let (w, h) = (cfg.width as usize, cfg.height as usize);
+    crop_plane(&rec[0], pw, &mut out[0], w, h);
+    crop_plane(&rec[1], pw / 2, &mut out[1], w / 2, h / 2);
+    crop_plane(&rec[2], pw / 2, &mut out[2], w / 2, h / 2);
+}
+
+/// Copies the top left `w` x `h` samples of `src` (row stride `stride`) to tight `dst`.
+fn crop_plane(src: &[u8], stride: usize, dst: &mut [u8], w: usize, h: usize) {
+    for y in 0..h {
+        dst[y * w..y * w + w].copy_from_slice(&src[y * stride..y * stride + w]);
     }
 }
 
