@@ -13,7 +13,6 @@ use common::*;
 use venc::api::native::{Config, Encoder, FrameOptions};
 use venc::engine::packet::FrameType;
 use venc::engine::Packet;
-use venc::frame::{FrameView, PixelFormat, Plane};
 use venc::sink::{self, flv, AccessUnit, StreamInfo, VideoCodec};
 use venc::Status;
 
@@ -21,32 +20,6 @@ const W: u32 = 320;
 const H: u32 = 240;
 /// 25 fps in 90 kHz ticks.
 const TICKS: i64 = 3600;
-
-fn i420_view(buf: &[u8], w: u32, h: u32) -> FrameView<'_> {
-    let (wu, hu) = (w as usize, h as usize);
-    let (cw, ch) = (wu.div_ceil(2), hu.div_ceil(2));
-    let (y, rest) = buf.split_at(wu * hu);
-    let (u, v) = rest.split_at(cw * ch);
-    FrameView {
-        format: PixelFormat::I420,
-        width: w,
-        height: h,
-        planes: [
-            Plane {
-                data: y,
-                stride: wu,
-            },
-            Plane {
-                data: u,
-                stride: cw,
-            },
-            Plane {
-                data: v,
-                stride: cw,
-            },
-        ],
-    }
-}
 
 struct Run {
     src: Vec<u8>,

@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use venc::api::native::{Config, Encoder, FrameOptions};
 use venc::engine::Packet;
-use venc::frame::{FrameView, PixelFormat, Plane};
 use venc::Status;
 
 fn config(pairs: &[(&str, &str)]) -> Config {
@@ -15,32 +14,6 @@ fn config(pairs: &[(&str, &str)]) -> Config {
         c.set(k, v).unwrap();
     }
     c
-}
-
-fn i420_view(buf: &[u8], w: u32, h: u32) -> FrameView<'_> {
-    let (wu, hu) = (w as usize, h as usize);
-    let (cw, ch) = (wu.div_ceil(2), hu.div_ceil(2));
-    let (y, rest) = buf.split_at(wu * hu);
-    let (u, v) = rest.split_at(cw * ch);
-    FrameView {
-        format: PixelFormat::I420,
-        width: w,
-        height: h,
-        planes: [
-            Plane {
-                data: y,
-                stride: wu,
-            },
-            Plane {
-                data: u,
-                stride: cw,
-            },
-            Plane {
-                data: v,
-                stride: cw,
-            },
-        ],
-    }
 }
 
 /// Sends `frames` pattern frames, drains, returns (source, packets).

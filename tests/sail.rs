@@ -59,19 +59,6 @@ fn nv12_view(buf: &[u8], w: u32, h: u32) -> FrameView<'_> {
     }
 }
 
-fn i420_view(buf: &[u8], w: u32, h: u32) -> FrameView<'_> {
-    let (wu, hu) = (w as usize, h as usize);
-    let (cw, ch) = (wu.div_ceil(2), hu.div_ceil(2));
-    let (y, rest) = buf.split_at(wu * hu);
-    let (u, v) = rest.split_at(cw * ch);
-    FrameView {
-        format: PixelFormat::I420,
-        width: w,
-        height: h,
-        planes: [Plane::new(y, wu), Plane::new(u, cw), Plane::new(v, cw)],
-    }
-}
-
 fn fresh_dir(tag: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     let d = tmpdir(&format!("sail-{tag}-{}", N.fetch_add(1, Ordering::SeqCst)));

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use venc::frame::{FrameView, PixelFormat, Plane};
+
 /// A moving gradient with a sliding box: real motion, real texture, no files.
 pub fn pattern_i420(width: u32, height: u32, index: u32) -> Vec<u8> {
     let (w, h) = (width as usize, height as usize);
@@ -123,4 +125,18 @@ pub fn h264_nal_types(data: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// A view of a tightly packed I420 buffer (as `pattern_i420` makes).
+pub fn i420_view(buf: &[u8], w: u32, h: u32) -> FrameView<'_> {
+    let (wu, hu) = (w as usize, h as usize);
+    let (cw, ch) = (wu.div_ceil(2), hu.div_ceil(2));
+    let (y, rest) = buf.split_at(wu * hu);
+    let (u, v) = rest.split_at(cw * ch);
+    FrameView {
+        format: PixelFormat::I420,
+        width: w,
+        height: h,
+        planes: [Plane::new(y, wu), Plane::new(u, cw), Plane::new(v, cw)],
+    }
 }

@@ -738,18 +738,7 @@ impl<'a> SliceEnc<'a> {
             }
             mb = b;
         }
-        let mut list = [(0, 0); 2];
-        let mut cnt = 0;
-        if let Some(m) = ma {
-            list[cnt] = m;
-            cnt += 1;
-        }
-        if let Some(m) = mb {
-            if ma != Some(m) {
-                list[cnt] = m;
-            }
-        }
-        list
+        amvp_pair(ma, mb)
     }
 
     /// Evaluate inter coding of a 2Nx2N CU; returns RD cost and decision (recon written).
@@ -1505,4 +1494,21 @@ fn write_eg1(cab: &mut Cabac, mut v: u32) {
     }
     cab.encode_bypass(0);
     cab.encode_bypass_bits(v, k);
+}
+
+/// The two-entry AMVP list from the A and B candidates (8.5.3.2.6): A first, B unless it
+/// repeats A, zero vectors for what is missing.
+fn amvp_pair(a: Option<(i32, i32)>, b: Option<(i32, i32)>) -> [(i32, i32); 2] {
+    let mut list = [(0, 0); 2];
+    let mut cnt = 0;
+    if let Some(m) = a {
+        list[cnt] = m;
+        cnt += 1;
+    }
+    if let Some(m) = b {
+        if a != Some(m) {
+            list[cnt] = m;
+        }
+    }
+    list
 }

@@ -88,22 +88,35 @@ fn interp<const T: usize>(
     coefs: &[[i32; T]],
     out: &mut [u8],
 ) {
+    with_window::<T>(p, xi, yi, w, h, |src, st, base| {
+        interp_src_dispatch::<T>(src, st, base, w, h, fx, fy, coefs, out)
+    });
+}
+
+/// Calls `f(src, stride, base)` with the (w + T - 1) x (h + T - 1) source window a
+/// `T`-tap filter reads around (xi, yi): the plane itself when the window lies inside its
+/// padding, else a clamped copy (rare).
+fn with_window<const T: usize>(
+    p: &Plane,
+    xi: isize,
+    yi: isize,
+    w: usize,
+    h: usize,
+    f: impl FnOnce(&[u8], usize, usize),
+) {
     let half = (T / 2 - 1) as isize; // 3 for 8-tap, 1 for 4-tap
-    let ww = w + T - 1;
-    let wh = h + T - 1;
-    let x0 = xi - half;
-    let y0 = yi - half;
+    let (ww, wh) = (w + T - 1, h + T - 1);
+    let (x0, y0) = (xi - half, yi - half);
     if p.inside(x0, y0, x0 + ww as isize, y0 + wh as isize) {
-        interp_src_dispatch::<T>(&p.data, p.stride, p.idx(x0, y0), w, h, fx, fy, coefs, out);
+        f(&p.data, p.stride, p.idx(x0, y0));
     } else {
-        // rare path: build a clamped copy of the source window
         let mut local = [0u8; 40 * 40];
         for dy in 0..wh {
             for dx in 0..ww {
                 local[dy * ww + dx] = p.at_clamped(x0 + dx as isize, y0 + dy as isize);
             }
         }
-        interp_src_dispatch::<T>(&local, ww, 0, w, h, fx, fy, coefs, out);
+        f(&local, ww, 0);
     }
 }
 
@@ -842,20 +855,9 @@ fn interp16<const T: usize>(
     coefs: &[[i32; T]],
     out: &mut [i16],
 ) {
-    let half = (T / 2 - 1) as isize;
-    let (ww, wh) = (w + T - 1, h + T - 1);
-    let (x0, y0) = (xi - half, yi - half);
-    if p.inside(x0, y0, x0 + ww as isize, y0 + wh as isize) {
-        interp16_src::<T>(&p.data, p.stride, p.idx(x0, y0), w, h, fx, fy, coefs, out);
-    } else {
-        let mut local = [0u8; 40 * 40];
-        for dy in 0..wh {
-            for dx in 0..ww {
-                local[dy * ww + dx] = p.at_clamped(x0 + dx as isize, y0 + dy as isize);
-            }
-        }
-        interp16_src::<T>(&local, ww, 0, w, h, fx, fy, coefs, out);
-    }
+    with_window::<T>(p, xi, yi, w, h, |src, st, base| {
+        interp16_src::<T>(src, st, base, w, h, fx, fy, coefs, out)
+    });
 }
 
 fn interp16_src<const T: usize>(

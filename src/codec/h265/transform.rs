@@ -247,14 +247,19 @@ fn dst_cols(src: &[i32], dst: &mut [i32], inverse: bool) {
 
 /// Forward transform of residual block (row-major, n x n) into coefficients (row-major: [y][x]).
 pub fn forward(res: &[i16], coef: &mut [i32], l: usize, dst: bool) {
+    with_scratch(|t, a, scr| forward_any(res, coef, l, dst, t, a, scr));
+}
+
+/// The thread's scratch buffers: two 32x32 blocks and the rest.
+fn with_scratch(f: impl FnOnce(&mut [i32], &mut [i32], &mut [i32])) {
     SCRATCH.with(|c| {
         let mut g = c.borrow_mut();
         if g.len() < SCRATCH_LEN {
             g.resize(SCRATCH_LEN, 0);
         }
-        let (t, rest) = g.split_at_mut(1024);
-        let (a, scr) = rest.split_at_mut(1024);
-        forward_any(res, coef, l, dst, t, a, scr);
+        let (first, rest) = g.split_at_mut(1024);
+        let (second, scr) = rest.split_at_mut(1024);
+        f(first, second, scr);
     })
 }
 
@@ -334,15 +339,7 @@ fn forward_in(
 /// residual has much high-frequency energy is better coded split). Costs about 40 % of the
 /// full transform.
 pub fn forward32_low(res: &[i16], coef: &mut [i32]) {
-    SCRATCH.with(|c| {
-        let mut g = c.borrow_mut();
-        if g.len() < SCRATCH_LEN {
-            g.resize(SCRATCH_LEN, 0);
-        }
-        let (t, rest) = g.split_at_mut(1024);
-        let (a, scr) = rest.split_at_mut(1024);
-        forward32_low_any(res, coef, t, a, scr);
-    })
+    with_scratch(|t, a, scr| forward32_low_any(res, coef, t, a, scr));
 }
 
 avx2_dispatch!(fn forward32_low_any => forward32_low_in(res: &[i16], coef: &mut [i32], t: &mut [i32], a: &mut [i32], scr: &mut [i32]));
@@ -386,15 +383,7 @@ pub fn inverse(coef: &[i32], res: &mut [i16], l: usize, dst: bool) {
         }
         return;
     }
-    SCRATCH.with(|c| {
-        let mut g = c.borrow_mut();
-        if g.len() < SCRATCH_LEN {
-            g.resize(SCRATCH_LEN, 0);
-        }
-        let (e, rest) = g.split_at_mut(1024);
-        let (gt, scr) = rest.split_at_mut(1024);
-        inverse_any(coef, res, l, dst, e, gt, scr);
-    })
+    with_scratch(|e, gt, scr| inverse_any(coef, res, l, dst, e, gt, scr));
 }
 
 avx2_dispatch!(fn inverse_any => inverse_sized(coef: &[i32], res: &mut [i16], l: usize, dst: bool, e: &mut [i32], gt: &mut [i32], scr: &mut [i32]));

@@ -171,18 +171,7 @@ impl<'a> SliceEnc<'a> {
             }
             mvb = b.iter().flatten().find_map(scaled);
         }
-        let mut list = [(0, 0); 2];
-        let mut cnt = 0;
-        if let Some(m) = mva {
-            list[cnt] = m;
-            cnt += 1;
-        }
-        if let Some(m) = mvb {
-            if mva != Some(m) {
-                list[cnt] = m;
-            }
-        }
-        list
+        amvp_pair(mva, mvb)
     }
 
     fn set_motion(&mut self, x: usize, y: usize, n: usize, m: Motion) {
