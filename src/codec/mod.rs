@@ -1,6 +1,7 @@
 //! The encoders proper. Pure: pictures in, coded bytes out. No threads of
 //! our own, no I/O.
 
+pub mod bitwriter;
 pub mod bmp;
 pub mod h264;
 pub mod h265;

@@ -1,4 +1,4 @@
-//! Exp-Golomb bit reading and writing over H.264 RBSP, and the emulation
+//! Exp-Golomb bit reading over H.264 RBSP (writing: `codec::bitwriter`), and the emulation
 //! prevention that turns an RBSP into NAL unit payload bytes and back.
 
 use crate::error::{Error, Result};
@@ -102,87 +102,7 @@ impl<'a> BitReader<'a> {
     }
 }
 
-/// Writes bits MSB first.
-#[derive(Default)]
-pub struct BitWriter {
-    buf: Vec<u8>,
-    acc: u64,
-    nbits: u32,
-}
-
-impl BitWriter {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The `n` (<= 32) low bits of `v`.
-    pub fn put(&mut self, v: u32, n: u32) {
-        if n == 0 {
-            return;
-        }
-        let v = u64::from(v) & ((1u64 << n) - 1);
-        self.acc = (self.acc << n) | v;
-        self.nbits += n;
-        while self.nbits >= 8 {
-            self.nbits -= 8;
-            self.buf.push((self.acc >> self.nbits) as u8);
-        }
-        self.acc &= (1u64 << self.nbits) - 1;
-    }
-
-    pub fn flag(&mut self, b: bool) {
-        self.put(u32::from(b), 1);
-    }
-
-    pub fn ue(&mut self, v: u32) {
-        let v1 = u64::from(v) + 1;
-        let len = 64 - v1.leading_zeros();
-        self.put(0, len - 1);
-        if len > 32 {
-            self.put((v1 >> 32) as u32, len - 32);
-            self.put(v1 as u32, 32);
-        } else {
-            self.put(v1 as u32, len);
-        }
-    }
-
-    pub fn se(&mut self, v: i32) {
-        let v = i64::from(v);
-        self.ue(if v > 0 { 2 * v - 1 } else { -2 * v } as u32);
-    }
-
-    /// Copies bits `[from, to)` of a reader's data.
-    pub fn copy_bits(&mut self, data: &[u8], from: usize, to: usize) {
-        let mut pos = from;
-        while pos < to && !pos.is_multiple_of(8) {
-            self.put(u32::from((data[pos / 8] >> (7 - pos % 8)) & 1), 1);
-            pos += 1;
-        }
-        while pos + 8 <= to {
-            self.put(u32::from(data[pos / 8]), 8);
-            pos += 8;
-        }
-        while pos < to {
-            self.put(u32::from((data[pos / 8] >> (7 - pos % 8)) & 1), 1);
-            pos += 1;
-        }
-    }
-
-    /// rbsp_trailing_bits, then the bytes.
-    pub fn finish(mut self) -> Vec<u8> {
-        self.put(1, 1);
-        if self.nbits > 0 {
-            self.put(0, 8 - self.nbits);
-        }
-        self.buf
-    }
-
-    /// Bits written so far.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.buf.len() * 8 + self.nbits as usize
-    }
-}
+pub use crate::codec::bitwriter::BitWriter;
 
 /// Length in bits of ue(v).
 pub fn ue_len(v: u32) -> u32 {
@@ -228,12 +148,12 @@ mod tests {
         for v in [0u32, 1, 2, 3, 6, 7, 100, 1000] {
             let mut w = BitWriter::new();
             w.ue(v);
-            assert_eq!(w.len() as u32, ue_len(v));
+            assert_eq!(w.bits_written() as u32, ue_len(v));
         }
         for v in [0i32, 1, -1, 5, -64] {
             let mut w = BitWriter::new();
             w.se(v);
-            assert_eq!(w.len() as u32, se_len(v));
+            assert_eq!(w.bits_written() as u32, se_len(v));
         }
     }
 

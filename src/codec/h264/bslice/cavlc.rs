@@ -127,7 +127,7 @@ mod tests {
     fn bits(coeffs: &[i32], nc: i32) -> String {
         let mut w = BitWriter::new();
         write_block(&mut w, coeffs, nc);
-        let n = w.len();
+        let n = w.bits_written();
         let bytes = w.finish();
         (0..n)
             .map(|i| {
